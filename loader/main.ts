@@ -1,0 +1,66 @@
+import path from 'node:path';
+import { describeDatabase } from '../lib/config';
+import { createPool, waitForDatabase } from '../lib/db';
+import { ConfigError } from '../lib/errors';
+import { runMain } from '../lib/main';
+import { migrate } from '../lib/migrate';
+import { loadFile, type LoadSummary } from './loadFile';
+import { createProgress } from './progress';
+
+export const USAGE = 'usage: npm run load -- [--strict] [file]   (file defaults to data/loans.csv)';
+
+export function parseArgs(args: readonly string[]): {
+  file: string;
+  strict: boolean;
+} {
+  let file: string | undefined;
+  let strict = false;
+  for (const arg of args) {
+    if (arg === '--strict') strict = true;
+    else if (arg.startsWith('-')) throw new ConfigError(`unknown option ${arg}; ${USAGE}`);
+    else if (file !== undefined) throw new ConfigError(`one file at a time, got ${file} and ${arg}; ${USAGE}`);
+    else file = arg;
+  }
+  return { file: file ?? path.join('data', 'loans.csv'), strict };
+}
+
+export function summarise(s: LoadSummary): string {
+  const asOf = Object.entries(s.asOf).map(([column, date]) => `${column} as of ${date}`);
+  return (
+    `loaded ${s.file}: ${s.read} rows read, ${s.loaded} loaded (${s.inserted} new, ${s.updated} updated, ` +
+    `${s.unchanged} unchanged), ${s.rejected} rejected, ${s.blank} blank` +
+    (s.rejected > 0 ? ` (see: SELECT * FROM load_rejects WHERE load_id = ${s.loadId})` : '') +
+    (asOf.length > 0 ? `; ${asOf.join(', ')}` : '')
+  );
+}
+
+if (require.main === module) {
+  runMain('loader', async (config, logger) => {
+    const { file, strict } = parseArgs(process.argv.slice(2));
+    const pool = createPool(config.database, 'loader', 2);
+    try {
+      await waitForDatabase(pool, config.database, config.dbWaitTimeoutMs, logger);
+      await migrate(pool, logger);
+      logger.info('load started', {
+        file,
+        strict,
+        database: describeDatabase(config.database),
+      });
+      const progress = createProgress(file, logger);
+      const summary = await loadFile(pool, file, {
+        strict,
+        onProgress: progress.update,
+      }).finally(progress.done);
+      logger.info(summarise(summary), {
+        status: 'succeeded',
+        rows: summary.loaded,
+        duration_ms: summary.durationMs,
+        load_id: summary.loadId,
+        sha256: summary.sha256.slice(0, 12),
+      });
+      return 0;
+    } finally {
+      await pool.end();
+    }
+  });
+}
