@@ -1,0 +1,25 @@
+# One image for the loader and the scheduler; docker-compose.yml picks the command.
+
+FROM node:20-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY lib lib
+COPY loader loader
+COPY scheduler scheduler
+COPY embedded embedded
+COPY data/generateLoans.ts data/
+RUN npm run build
+
+FROM node:20-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --omit=optional leaves out the embedded PostgreSQL binaries: containers use the db service.
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist dist
+COPY sql sql
+COPY data/loans.csv data/loans.csv
+USER node
+CMD ["node", "dist/scheduler/main.js"]

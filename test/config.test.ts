@@ -1,0 +1,61 @@
+import { describeDatabase, readConfig } from '../lib/config';
+import { ConfigError } from '../lib/errors';
+
+describe('readConfig', () => {
+  test('has a default for everything', () => {
+    const config = readConfig({});
+    expect(config.database).toEqual({ host: 'localhost', port: 5432, user: 'postgres', database: 'postgres' });
+    expect(config.cronSchedule).toBe('* * * * *');
+    expect(config.cronLogPath).toBe('logs/cron.log');
+    expect(config.dbWaitTimeoutMs).toBe(60_000);
+    expect(config.logFormat).toBe('text');
+  });
+
+  test('reads the libpq variables, and PGDATABASE defaults to the user', () => {
+    const config = readConfig({ PGHOST: 'db', PGPORT: '6543', PGUSER: 'analytics', PGPASSWORD: 's3cret' });
+    expect(config.database).toEqual({
+      host: 'db',
+      port: 6543,
+      user: 'analytics',
+      password: 's3cret',
+      database: 'analytics',
+    });
+  });
+
+  test('accepts a 6-field schedule with seconds', () => {
+    expect(readConfig({ CRON_SCHEDULE: '*/10 * * * * *' }).cronSchedule).toBe('*/10 * * * * *');
+  });
+
+  test('reports every bad variable in one message', () => {
+    let error: unknown;
+    try {
+      readConfig({
+        PGPORT: 'abc',
+        CRON_SCHEDULE: 'every minute',
+        LOG_FORMAT: 'xml',
+        DB_WAIT_TIMEOUT: '-1',
+        DATABASE_URL: 'mysql://x',
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    for (const name of ['PGPORT', 'CRON_SCHEDULE', 'LOG_FORMAT', 'DB_WAIT_TIMEOUT', 'DATABASE_URL']) {
+      expect(message).toContain(name);
+    }
+  });
+});
+
+describe('describeDatabase', () => {
+  test('masks the password of PG* settings', () => {
+    const text = describeDatabase(readConfig({ PGHOST: 'db', PGUSER: 'u', PGPASSWORD: 'hunter2' }).database);
+    expect(text).toBe('postgresql://u:*****@db:5432/u');
+  });
+
+  test('masks the password of DATABASE_URL', () => {
+    const text = describeDatabase(readConfig({ DATABASE_URL: 'postgres://u:hunter2@db:5432/x' }).database);
+    expect(text).not.toContain('hunter2');
+    expect(text).toContain('u:*****@db:5432/x');
+  });
+});

@@ -1,0 +1,17 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** A temporary folder for one test file's CSV fixtures. */
+export function tempDir(prefix = 'loans-analytics-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export const HEADER = 'Date of Repayment,Number of Loans,Default (as of 2023-05-09),Liquidation (as of 2023-05-09)';
+
+/** Writes content (a string, or lines joined with \n and ended with one) and returns the path. */
+export function writeFile(dir: string, name: string, content: string | readonly string[]): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, typeof content === 'string' ? content : `${content.join('\n')}\n`);
+  return file;
+}

@@ -1,0 +1,71 @@
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { readConfig } from '../../lib/config';
+import { createPool } from '../../lib/db';
+import { startEmbeddedPostgres, type EmbeddedServer } from '../../lib/embeddedPostgres';
+import { createLogger } from '../../lib/logger';
+import { migrate } from '../../lib/migrate';
+import { TEMPLATE_DATABASE, testServer } from './server';
+
+declare global {
+  var testPostgres: EmbeddedServer | undefined;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+export default async function globalSetup(): Promise<void> {
+  const usePgEnvironment = process.env.PGHOST !== undefined || process.env.DATABASE_URL !== undefined;
+  if (usePgEnvironment) {
+    const db = readConfig().database;
+    if (db.connectionString !== undefined) {
+      const url = new URL(db.connectionString);
+      Object.assign(db, { host: url.hostname, port: Number(url.port || 5432), user: decodeURIComponent(url.username) });
+      if (url.password !== '') db.password = decodeURIComponent(url.password);
+      db.database = url.pathname.slice(1) || db.user;
+    }
+    Object.assign(process.env, {
+      TEST_PGHOST: db.host,
+      TEST_PGPORT: String(db.port),
+      TEST_PGUSER: db.user,
+      TEST_PGDATABASE: db.database,
+      ...(db.password !== undefined ? { TEST_PGPASSWORD: db.password } : {}),
+    });
+  } else {
+    const server = await startEmbeddedPostgres({
+      dataDir: mkdtempSync(path.join(os.tmpdir(), 'loans-analytics-test-pg-')),
+      port: await freePort(),
+      password: 'test',
+      persistent: false,
+    });
+    globalThis.testPostgres = server;
+    Object.assign(process.env, {
+      TEST_PGHOST: server.database.host,
+      TEST_PGPORT: String(server.database.port),
+      TEST_PGUSER: server.database.user,
+      TEST_PGPASSWORD: 'test',
+      TEST_PGDATABASE: 'postgres',
+    });
+  }
+
+  // A migrated template: each test file clones it instead of migrating again.
+  const admin = createPool(testServer(), 'test setup', 1);
+  await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DATABASE}`);
+  await admin.query(`CREATE DATABASE ${TEMPLATE_DATABASE}`);
+  await admin.end();
+  const template = createPool({ ...testServer(), database: TEMPLATE_DATABASE }, 'test setup', 1);
+  await migrate(template, createLogger({ component: 'test', format: 'text', level: 'error' }));
+  await template.end();
+}
