@@ -1,0 +1,193 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { readConfig } from '../lib/config';
+import { projectRoot } from '../lib/sqlFiles';
+import { loadFile } from '../loader/loadFile';
+import { defineJobs, resolveParams } from '../scheduler/jobs';
+import { runJob } from '../scheduler/runJob';
+import { createTestDatabase, type TestDatabase } from './support/database';
+import { HEADER, tempDir, writeFile } from './support/files';
+import { closeTo, parseFraction, show, type Fraction } from './support/fraction';
+import { captureLogger } from './support/logs';
+import { parseLoansCsv, referenceRollingAverage, type ReferenceRow } from './support/referenceRollingAverage';
+
+/**
+ * SQL regression tests of default_liquidation_rolling_avg_hist: the table the job publishes is
+ * compared with expected tables computed by hand (test/fixtures/rolling/*.expected.csv) and with
+ * an independent implementation (test/support/referenceRollingAverage.ts).
+ */
+
+const FIXTURES = path.join(__dirname, 'fixtures', 'rolling');
+const REAL_FILE = path.resolve(projectRoot, '..', 'shared', 'fixtures', 'perpay-loans.csv');
+const job = defineJobs(readConfig({}))[0]!;
+const { logger } = captureLogger();
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(() => db.drop());
+
+interface PublishedRow {
+  repayment_date: string;
+  number_of_loans: number;
+  defaults: number;
+  liquidations: number;
+  liquidation_to_default_ratio: string | null;
+  rolling_avg_7d: string | null;
+  created_at: Date;
+}
+
+async function loadFresh(...files: string[]): Promise<void> {
+  await db.pool.query('TRUNCATE loans, load_rejects, loads');
+  for (const file of files) await loadFile(db.pool, file, { strict: true });
+}
+
+async function rebuild(params: Record<string, string> = {}): Promise<PublishedRow[]> {
+  const before = Date.now();
+  const outcome = await runJob(db.pool, job, { trigger: 'manual', params: resolveParams(job, params) }, logger);
+  expect(outcome).toMatchObject({ status: 'succeeded' });
+  const result = await db.pool.query<PublishedRow>(
+    'SELECT * FROM default_liquidation_rolling_avg_hist ORDER BY repayment_date',
+  );
+  // created_at: one value for the whole rebuild, taken while it ran.
+  const stamps = new Set(result.rows.map((r) => r.created_at.getTime()));
+  expect(stamps.size).toBeLessThanOrEqual(1);
+  for (const stamp of stamps) {
+    expect(stamp).toBeGreaterThanOrEqual(before - 1000);
+    expect(stamp).toBeLessThanOrEqual(Date.now() + 1000);
+  }
+  expect(outcome.rows).toBe(result.rows.length);
+  return result.rows;
+}
+
+function readExpected(file: string): ReferenceRow[] {
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  expect(lines[0]).toBe('repayment_date,liquidation_to_default_ratio,rolling_avg_7d');
+  return lines.slice(1).map((line) => {
+    const [date, ratio, avg] = line.split(',');
+    return {
+      date: date!,
+      ratio: ratio === '' ? null : parseFraction(ratio!),
+      rollingAvg: avg === '' ? null : parseFraction(avg!),
+    };
+  });
+}
+
+/** Every published row against the expected one, as readable differences. */
+function differences(actual: readonly PublishedRow[], expected: readonly ReferenceRow[]): string[] {
+  const found: string[] = [];
+  if (actual.length !== expected.length) found.push(`${actual.length} rows, expected ${expected.length}`);
+  const same = (value: string | null, want: Fraction | null): boolean =>
+    value === null ? want === null : want !== null && closeTo(parseFraction(value), want);
+  expected.forEach((want, i) => {
+    const row = actual[i];
+    if (row === undefined) return;
+    if (row.repayment_date !== want.date) found.push(`row ${i}: date ${row.repayment_date}, expected ${want.date}`);
+    if (!same(row.liquidation_to_default_ratio, want.ratio)) {
+      found.push(`${want.date}: ratio ${row.liquidation_to_default_ratio}, expected ${show(want.ratio)}`);
+    }
+    if (!same(row.rolling_avg_7d, want.rollingAvg)) {
+      found.push(`${want.date}: rolling_avg_7d ${row.rolling_avg_7d}, expected ${show(want.rollingAvg)}`);
+    }
+  });
+  return found;
+}
+
+function expectedFile(name: string, params: Record<string, string>): string {
+  const suffix = Object.entries(params)
+    .map(([key, value]) => `.${key}=${value}`)
+    .join('');
+  return path.join(FIXTURES, `${name}${suffix}.expected.csv`);
+}
+
+function reference(file: string, params: Record<string, string>): ReferenceRow[] {
+  const days = parseLoansCsv(readFileSync(file, 'utf8'));
+  return referenceRollingAverage(days, Number(params.window_days ?? 7), params.include_current_day !== 'false');
+}
+
+describe('hand-computed cases', () => {
+  test.each([
+    ['gaps', {}],
+    ['gaps', { include_current_day: 'false' }],
+    ['gaps', { window_days: '3' }],
+    ['zero_defaults', {}],
+    ['single_day', {}],
+    ['single_day', { include_current_day: 'false' }],
+    ['first_days', {}],
+    ['first_days', { include_current_day: 'false' }],
+  ] as [string, Record<string, string>][])('%s with %j', async (name, params) => {
+    const input = path.join(FIXTURES, `${name}.csv`);
+    await loadFresh(input);
+    const published = await rebuild(params);
+    expect(differences(published, readExpected(expectedFile(name, params)))).toEqual([]);
+    // The reference agrees with the hand computation, and so with the SQL.
+    expect(differences(published, reference(input, params))).toEqual([]);
+    // The other columns are the loans of the day, untouched.
+    const days = parseLoansCsv(readFileSync(input, 'utf8'));
+    expect(published.map((r) => [r.repayment_date, r.number_of_loans, r.defaults, r.liquidations])).toEqual(
+      days.map((d) => [d.date, d.loans, d.defaults, d.liquidations]),
+    );
+  });
+
+  test('a correction loaded later is reflected in the next rebuild', async () => {
+    await loadFresh(path.join(FIXTURES, 'first_days.csv'));
+    await rebuild();
+    await loadFile(db.pool, path.join(FIXTURES, 'first_days.correction.csv'), { strict: true });
+    const published = await rebuild();
+    expect(differences(published, readExpected(path.join(FIXTURES, 'first_days.correction.expected.csv')))).toEqual([]);
+  });
+});
+
+describe('whole files against the reference implementation', () => {
+  const files = [path.join(projectRoot, 'data', 'loans.csv'), ...(existsSync(REAL_FILE) ? [REAL_FILE] : [])];
+  const settings: Record<string, string>[] = [
+    {},
+    { include_current_day: 'false' },
+    { window_days: '3' },
+    { window_days: '30' },
+  ];
+
+  test.each(files)('%s', async (file) => {
+    await loadFresh(file);
+    for (const params of settings) {
+      const published = await rebuild(params);
+      expect(published.length).toBe(parseLoansCsv(readFileSync(file, 'utf8')).length);
+      expect({ params, differences: differences(published, reference(file, params)) }).toEqual({
+        params,
+        differences: [],
+      });
+    }
+  });
+
+  test('random days with gaps, for many windows', async () => {
+    let state = 12345;
+    const random = (): number => {
+      state = (state * 1103515245 + 12345) % 2147483648;
+      return state / 2147483648;
+    };
+    const lines = [HEADER];
+    let dayMs = Date.UTC(2022, 0, 1);
+    for (let i = 0; i < 150; i += 1) {
+      dayMs += (random() < 0.3 ? 2 + Math.floor(random() * 5) : 1) * 86_400_000;
+      const loans = Math.floor(random() * 60);
+      const defaults = random() < 0.3 ? 0 : Math.floor(random() * (loans / 3));
+      const liquidations = Math.floor(random() * (loans - defaults + 1));
+      lines.push(`${new Date(dayMs).toISOString().slice(0, 10)},${loans},${defaults},${liquidations}`);
+    }
+    const file = writeFile(tempDir(), 'random.csv', lines);
+    await loadFresh(file);
+    for (const windowDays of [1, 2, 5, 7, 10]) {
+      for (const include of ['true', 'false']) {
+        const params = { window_days: String(windowDays), include_current_day: include };
+        const published = await rebuild(params);
+        expect({ params, differences: differences(published, reference(file, params)) }).toEqual({
+          params,
+          differences: [],
+        });
+      }
+    }
+  });
+});
