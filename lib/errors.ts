@@ -49,7 +49,9 @@ export const PgErrorCode = {
 
 /** The message of anything thrown, for a log line: never a stack trace, always one line. */
 export function describeError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  // Duck-typed rather than instanceof: errors from another realm (a VM context, jest) count too.
+  const candidate = (error as { message?: unknown } | null)?.message;
+  const message = typeof candidate === 'string' ? candidate : String(error);
   const code = (error as { code?: unknown } | null)?.code;
   const oneLine = message.replace(/\s*\n\s*/g, ' ').trim() || 'unknown error';
   return typeof code === 'string' && !oneLine.includes(code) && /^[0-9A-Z]{5}$/.test(code)

@@ -1,9 +1,10 @@
 import winston from 'winston';
 import type { LogFormat, LogLevel } from './config';
+import { RotatingFileTransport } from './rotatingFile';
 
 /**
  * One logger for the stack: one line per event, to stdout (errors to stderr) and, for the
- * scheduler, to cron.log with size-based rotation. Fields that people grep for come first and in
+ * scheduler, to cron.log with size-based rotation (rotatingFile.ts). Fields that people grep for come first and in
  * a fixed order: job, run, status, rows, duration_ms; the error, when there is one, comes last.
  */
 
@@ -21,8 +22,17 @@ export interface LoggerOptions {
 const LEADING_FIELDS = ['job', 'run', 'status', 'rows', 'duration_ms'];
 const INTERNAL_FIELDS = new Set(['level', 'message', 'timestamp', 'component', 'error']);
 
+/** key=value as is when it is one word, quoted otherwise; a flat object as k:v,k:v. */
 function formatValue(value: unknown): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  const isFlatObject = value !== null && typeof value === 'object' && !Array.isArray(value);
+  const text =
+    typeof value === 'string'
+      ? value
+      : isFlatObject
+        ? Object.entries(value)
+            .map(([k, v]) => `${k}:${String(v)}`)
+            .join(',')
+        : JSON.stringify(value);
   return /^[^\s"=]+$/.test(text) ? text : JSON.stringify(text);
 }
 
@@ -35,7 +45,8 @@ const textLine = winston.format.printf((info) => {
   const parts = [String(fields.timestamp), info.level.toUpperCase().padEnd(5), String(fields.component)];
   for (const key of keys) parts.push(`${key}=${formatValue(fields[key])}`);
   if (info.message !== '') parts.push(String(info.message));
-  if (fields.error !== undefined) parts.push(`error=${formatValue(fields.error)}`);
+  // Last on the line and never quoted: everything after "error=" is the message, as a person reads it.
+  if (fields.error !== undefined) parts.push(`error=${String(fields.error)}`);
   return parts.join(' ');
 });
 
@@ -44,13 +55,7 @@ export function createLogger(options: LoggerOptions): Logger {
   const transports: winston.transport[] = [new winston.transports.Console({ stderrLevels: ['error'] })];
   if (options.filePath !== undefined) {
     transports.push(
-      new winston.transports.File({
-        filename: options.filePath,
-        maxsize: options.maxSizeBytes,
-        maxFiles: options.maxFiles,
-        // Keeps the newest lines in cron.log itself, so `tail -f cron.log` goes on working after a rotation.
-        tailable: true,
-      }),
+      new RotatingFileTransport(options.filePath, options.maxSizeBytes ?? 10 * 1048576, options.maxFiles ?? 5),
     );
   }
   return winston.createLogger({
@@ -61,18 +66,11 @@ export function createLogger(options: LoggerOptions): Logger {
   });
 }
 
-/** Flushes every transport, so the last lines (the failure that made us exit) reach cron.log. */
+/** Lets the last lines (the failure that made us exit) reach the console before the process exits. */
 export function closeLogger(logger: Logger): Promise<void> {
   return new Promise((resolve) => {
-    const files = logger.transports.filter((t) => t instanceof winston.transports.File);
-    let pending = files.length;
-    const done = (): void => {
-      pending -= 1;
-      if (pending <= 0) resolve();
-    };
-    for (const file of files) file.once('finish', done);
-    setTimeout(resolve, 2000).unref();
+    logger.once('finish', () => resolve());
+    setTimeout(resolve, 1000).unref();
     logger.end();
-    if (files.length === 0) resolve();
   });
 }

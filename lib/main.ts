@@ -20,26 +20,22 @@ export function runMain(
     let config: Config;
     try {
       config = readConfig();
+      logger = createLogger({
+        component,
+        format: config.logFormat,
+        level: config.logLevel,
+        ...(options.logToFile === true
+          ? { filePath: config.cronLogPath, maxSizeBytes: config.logMaxSizeBytes, maxFiles: config.logMaxFiles }
+          : {}),
+      });
     } catch (error) {
       process.stderr.write(`${component}: ${describeError(error)}\n`);
       process.exit(error instanceof AppError ? error.exitCode : 1);
     }
-    logger = createLogger({
-      component,
-      format: config.logFormat,
-      level: config.logLevel,
-      ...(options.logToFile === true
-        ? {
-            filePath: config.cronLogPath,
-            maxSizeBytes: config.logMaxSizeBytes,
-            maxFiles: config.logMaxFiles,
-          }
-        : {}),
-    });
     try {
       await finish(await body(config, logger));
     } catch (error) {
-      logger.error(`${component} failed`, { error: describeError(error) });
+      logger.error('failed', { error: describeError(error) });
       if (!(error instanceof AppError) && config.logLevel === 'debug' && error instanceof Error) {
         logger.debug('stack', { stack: error.stack });
       }

@@ -1,0 +1,128 @@
+import { chmodSync } from 'node:fs';
+import path from 'node:path';
+import { createTestDatabase, type TestDatabase } from './support/database';
+import { HEADER, tempDir, writeFile } from './support/files';
+import { startNode } from './support/processes';
+import { pgEnvironment } from './support/server';
+
+/** The command lines a person types: exit codes, and one clear line on failure. */
+
+let db: TestDatabase;
+const dir = tempDir('cli-');
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(() => db.drop());
+
+async function run(args: string[], extraEnv: Record<string, string> = {}, uid?: number) {
+  const running = startNode(
+    args,
+    { ...pgEnvironment(db.config), DB_WAIT_TIMEOUT: '2', ...extraEnv },
+    uid === undefined ? {} : { uid, gid: uid },
+  );
+  const code = await running.exited;
+  return { code, output: running.output(), stderr: running.stderr() };
+}
+
+const errorLines = (stderr: string): string[] => stderr.split('\n').filter((line) => line.trim() !== '');
+
+test('npm run load: a good file exits 0 with a one-line summary', async () => {
+  const file = writeFile(dir, 'good.csv', [HEADER, '2021-08-28,32,5,27', '2021-08-29,1,1,1']);
+  const result = await run(['dist/loader/main.js', file]);
+  expect(result.code).toBe(0);
+  expect(result.output).toContain(
+    `loaded ${file}: 2 rows read, 1 loaded (1 new, 0 updated, 0 unchanged), 1 rejected, 0 blank`,
+  );
+  expect(result.output).toMatch(/see: SELECT \* FROM load_rejects WHERE load_id = \d+/);
+});
+
+test('npm run load -- --strict: a reject fails the load with exit code 3', async () => {
+  const file = writeFile(dir, 'strict.csv', [HEADER, '2021-08-28,1,1,1']);
+  const result = await run(['dist/loader/main.js', '--strict', file]);
+  expect(result.code).toBe(3);
+  expect(errorLines(result.stderr)).toEqual([expect.stringContaining(`${file}: --strict and 1 row was rejected`)]);
+});
+
+test.each([
+  [
+    'a bad header',
+    () => writeFile(dir, 'bad-header.csv', ['Date of Repayment,Number of Loans,Default', '2021-08-28,1,0']),
+    /:1: bad header: missing column liquidations/,
+  ],
+  ['a missing file', () => path.join(dir, 'missing.csv'), /missing\.csv: no such file/],
+  ['a directory', () => dir, /is a directory, not a CSV file/],
+])('npm run load with %s: exit code 3 and one error line naming the file', async (_name, makeFile, problem) => {
+  const file = makeFile();
+  const result = await run(['dist/loader/main.js', file]);
+  expect(result.code).toBe(3);
+  const lines = errorLines(result.stderr);
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toContain(file);
+  expect(lines[0]).toMatch(problem);
+  expect(result.output).not.toMatch(/\n\s+at /); // no stack trace
+});
+
+test('npm run load with a file the user cannot read: exit code 3', async () => {
+  const file = writeFile(dir, 'secret.csv', [HEADER, '2021-08-28,1,0,0']);
+  chmodSync(file, 0o600);
+  // Root reads every file: run the loader as "nobody" then, as a person without the right would.
+  const asNobody = process.getuid?.() === 0 ? 65534 : undefined;
+  const result = await run(['dist/loader/main.js', file], {}, asNobody);
+  expect(result.code).toBe(3);
+  expect(errorLines(result.stderr)).toEqual([expect.stringMatching(/secret\.csv: cannot read the file \(EACCES/)]);
+});
+
+test('an unknown option is a usage error, exit code 2', async () => {
+  const result = await run(['dist/loader/main.js', '--fast']);
+  expect(result.code).toBe(2);
+  expect(result.stderr).toMatch(/unknown option --fast; usage: npm run load/);
+});
+
+test('bad configuration names every bad variable, exit code 2', async () => {
+  const result = await run(['dist/scheduler/main.js'], { CRON_SCHEDULE: 'hourly', LOG_FORMAT: 'yaml' });
+  expect(result.code).toBe(2);
+  expect(errorLines(result.stderr)).toEqual([
+    expect.stringMatching(/invalid configuration: CRON_SCHEDULE=.*; LOG_FORMAT=/),
+  ]);
+});
+
+test('the database unreachable: exit code 4 after DB_WAIT_TIMEOUT with a clear message', async () => {
+  const result = await run(['dist/loader/main.js'], { PGPORT: '1', DB_WAIT_TIMEOUT: '1' });
+  expect(result.code).toBe(4);
+  expect(result.stderr).toMatch(/did not accept connections within 1 s/);
+});
+
+test('npm run job: runs the job once, with parameters, and exits 0', async () => {
+  writeFile(dir, 'days.csv', [HEADER, '2021-08-28,10,2,6', '2021-08-29,10,4,4']);
+  expect((await run(['dist/loader/main.js', path.join(dir, 'days.csv')])).code).toBe(0);
+  const result = await run([
+    'dist/scheduler/runOnce.js',
+    'default_liquidation_rolling_avg_hist',
+    '--param',
+    'include_current_day=false',
+  ]);
+  expect(result.code).toBe(0);
+  expect(result.output).toMatch(/status=succeeded rows=2/);
+  const rows = await db.pool.query(
+    'SELECT rolling_avg_7d FROM default_liquidation_rolling_avg_hist ORDER BY repayment_date',
+  );
+  // D-7 … D-1: nothing before the first day; the second day sees the first day's 6/2.
+  expect(rows.rows.map((r) => (r.rolling_avg_7d === null ? null : Number(r.rolling_avg_7d)))).toEqual([null, 3]);
+});
+
+test('npm run job: an unknown job or parameter is refused before anything runs', async () => {
+  const unknownJob = await run(['dist/scheduler/runOnce.js', 'nope']);
+  expect(unknownJob.code).toBe(2);
+  expect(unknownJob.stderr).toMatch(/no job named "nope"; jobs: default_liquidation_rolling_avg_hist/);
+  const badParam = await run([
+    'dist/scheduler/runOnce.js',
+    'default_liquidation_rolling_avg_hist',
+    '--param',
+    'window_days=0',
+    '--param',
+    'colour=red',
+  ]);
+  expect(badParam.code).toBe(2);
+  expect(badParam.stderr).toMatch(/unknown parameter colour .*window_days=0: expected a whole number from 1/);
+});

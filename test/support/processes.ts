@@ -1,0 +1,73 @@
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { projectRoot } from '../../lib/sqlFiles';
+
+/**
+ * Runs the compiled entry points as real processes, the way Compose and npm do: `node dist/…`.
+ * `npm test` builds dist/ first (the pretest script).
+ */
+
+export interface Running {
+  child: ChildProcess;
+  output(): string;
+  stderr(): string;
+  exited: Promise<number | null>;
+}
+
+export function startNode(args: string[], env: Record<string, string>, options: SpawnOptions = {}): Running {
+  const entry = path.join(projectRoot, args[0]!);
+  if (!existsSync(entry)) throw new Error(`${args[0]} is missing: run npm run build (npm test does it first)`);
+  // Only what the test gives, plus PATH: nothing of the developer's own PG* settings leaks in.
+  const child = spawn(process.execPath, args, {
+    cwd: projectRoot,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...options,
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out + err, stderr: () => err, exited };
+}
+
+/** Polls until check() is true; fails with what the process printed so far. */
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  running?: Running,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) {
+      throw new Error(
+        `condition not met within ${timeoutMs} ms${running ? `; process output:\n${running.output()}` : ''}`,
+      );
+    }
+    await sleep(100);
+  }
+}
+
+/** Sends a signal and resolves with the exit code and how long the exit took. */
+export async function stopProcess(
+  running: Running,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<{ code: number | null; ms: number }> {
+  const started = Date.now();
+  running.child.kill(signal);
+  const patience = new AbortController();
+  const code = await Promise.race([
+    running.exited,
+    // Aborted once the process exited, so that no timer keeps jest waiting.
+    sleep(15_000, 'timeout' as const, { signal: patience.signal }).catch(() => null),
+  ]);
+  patience.abort();
+  if (code === 'timeout') {
+    running.child.kill('SIGKILL');
+    throw new Error(`the process did not exit within 15 s of ${signal}; output:\n${running.output()}`);
+  }
+  return { code, ms: Date.now() - started };
+}
