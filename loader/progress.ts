@@ -4,17 +4,22 @@ import type { Logger } from '../lib/logger';
  * Progress of a long load: a bar redrawn on a terminal, or a log line every few seconds when
  * the output goes to a file or a container log. Short loads (under 2 s) show nothing.
  */
-export function createProgress(file: string, logger: Logger, stream: NodeJS.WriteStream = process.stderr) {
-  const startedMs = Date.now();
+export function createProgress(
+  file: string,
+  logger: Logger,
+  stream: Pick<NodeJS.WriteStream, 'isTTY' | 'write'> = process.stderr,
+  now: () => number = Date.now,
+) {
+  const startedMs = now();
   const intervalMs = stream.isTTY === true ? 200 : 10_000;
   let lastMs = startedMs;
   let drawn = false;
 
   return {
     update(bytesRead: number, totalBytes: number): void {
-      const now = Date.now();
-      if (now - startedMs < 2000 || now - lastMs < intervalMs) return;
-      lastMs = now;
+      const at = now();
+      if (at - startedMs < 2000 || at - lastMs < intervalMs) return;
+      lastMs = at;
       const share = totalBytes > 0 ? bytesRead / totalBytes : 0;
       const mb = (bytes: number): string => (bytes / 1048576).toFixed(1);
       if (stream.isTTY === true) {
