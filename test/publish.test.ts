@@ -1,0 +1,79 @@
+import path from 'node:path';
+import { readConfig } from '../lib/config';
+import { loadFile } from '../loader/loadFile';
+import { defineJobs, resolveParams } from '../scheduler/jobs';
+import { runJob } from '../scheduler/runJob';
+import { createTestDatabase, type TestDatabase } from './support/database';
+import { captureLogger } from './support/logs';
+
+/** What readers see while the job publishes (README, "The job and how it publishes"). */
+
+const job = defineJobs(readConfig({}))[0]!;
+const { logger } = captureLogger();
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await loadFile(db.pool, path.join(__dirname, 'fixtures', 'rolling', 'first_days.csv'), { strict: true });
+});
+afterAll(() => db.drop());
+
+async function publish(): Promise<void> {
+  const outcome = await runJob(db.pool, job, { trigger: 'manual', params: resolveParams(job) }, logger);
+  expect(outcome.status).toBe('succeeded');
+}
+
+const SNAPSHOT = 'SELECT count(*)::int AS n, min(created_at) AS created_at FROM default_liquidation_rolling_avg_hist';
+
+test('a REPEATABLE READ reader keeps seeing the version it started with, whole', async () => {
+  await publish();
+  const reader = await db.pool.connect();
+  try {
+    await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    const before = (await reader.query(SNAPSHOT)).rows[0];
+    expect(before.n).toBe(8);
+    await publish();
+    await publish();
+    expect((await reader.query(SNAPSHOT)).rows[0]).toEqual(before);
+    await reader.query('COMMIT');
+    const after = (await reader.query(SNAPSHOT)).rows[0];
+    expect(after.n).toBe(8);
+    expect(after.created_at.getTime()).toBeGreaterThan(before.created_at.getTime());
+  } finally {
+    reader.release();
+  }
+});
+
+test('readers polling during 30 publishes never see an empty or partial table', async () => {
+  await publish();
+  let publishing = true;
+  const seen: number[] = [];
+  const readers = [0, 1].map(async () => {
+    while (publishing) {
+      const { rows } = await db.pool.query(
+        'SELECT count(*)::int AS n, count(DISTINCT created_at)::int AS versions FROM default_liquidation_rolling_avg_hist',
+      );
+      seen.push(rows[0].n * 10 + rows[0].versions);
+    }
+  });
+  for (let i = 0; i < 30; i += 1) await publish();
+  publishing = false;
+  await Promise.all(readers);
+  expect(seen.length).toBeGreaterThan(30);
+  // Always all 8 rows, all from one rebuild.
+  expect(new Set(seen)).toEqual(new Set([81]));
+});
+
+test("the README's check by hand agrees with the published table", async () => {
+  await publish();
+  const { rows } = await db.pool.query(`
+    SELECT h.repayment_date, h.rolling_avg_7d,
+           (SELECT avg(l.liquidations::numeric / l.defaults)
+            FROM loans l
+            WHERE l.defaults > 0
+              AND l.repayment_date BETWEEN h.repayment_date - 6 AND h.repayment_date) AS by_hand
+    FROM default_liquidation_rolling_avg_hist h
+    ORDER BY h.repayment_date`);
+  expect(rows).toHaveLength(8);
+  for (const row of rows) expect(Number(row.by_hand)).toBeCloseTo(Number(row.rolling_avg_7d), 12);
+});
