@@ -23,7 +23,7 @@ tail: ## Follow cron.log
 	tail -f logs/cron.log
 
 psql: ## Open psql on the Compose database
-	$(COMPOSE) exec db psql -U analytics analytics
+	$(COMPOSE) exec db sh -c 'psql -U "$$POSTGRES_USER" "$$POSTGRES_DB"'
 
 start: ## Run everything without Docker, on an embedded PostgreSQL (npm start)
 	npm start
@@ -37,6 +37,7 @@ test: ## Run every test (starts its own PostgreSQL)
 check: ## Typecheck, lint and validate docker-compose.yml
 	npm run typecheck
 	npm run lint
+	sh -n docker-entrypoint.sh
 	docker-compose -f docker-compose.yml config --quiet
 
 ci: ## Exactly what CI runs

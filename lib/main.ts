@@ -3,14 +3,31 @@ import { AppError, describeError } from './errors';
 import { closeLogger, createLogger, type Logger } from './logger';
 
 /**
- * The frame of every entry point: configuration read once, one logger, and any error turned into
- * one log line and an exit code (README, "Exit codes") instead of a stack trace.
+ * The frame of every entry point: configuration read once, one logger, SIGTERM/SIGINT turned
+ * into an AbortSignal from the very start (waiting for the database included), and any error
+ * turned into one log line and an exit code (README, "Exit codes") instead of a stack trace.
  */
+export interface MainOptions {
+  /** Also write the log to CRON_LOG. */
+  logToFile?: boolean;
+  /** Exit code when a signal stopped the program before it finished its work. */
+  exitCodeWhenStopped?: number;
+}
+
 export function runMain(
   component: string,
-  body: (config: Config, logger: Logger) => Promise<number>,
-  options: { logToFile?: boolean } = {},
+  body: (config: Config, logger: Logger, stop: AbortSignal) => Promise<number>,
+  options: MainOptions = {},
 ): void {
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    // A second Ctrl-C means "now": no more waiting for a graceful end.
+    if (stop.signal.aborted) process.exit(130);
+    stop.abort(signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
   let logger: Logger | undefined;
   const finish = async (code: number): Promise<void> => {
     if (logger !== undefined) await closeLogger(logger);
@@ -33,8 +50,13 @@ export function runMain(
       process.exit(error instanceof AppError ? error.exitCode : 1);
     }
     try {
-      await finish(await body(config, logger));
+      await finish(await body(config, logger, stop.signal));
     } catch (error) {
+      if (stop.signal.aborted && !(error instanceof AppError)) {
+        logger.warn(`stopped by ${String(stop.signal.reason)} before finishing`);
+        await finish(options.exitCodeWhenStopped ?? 1);
+        return;
+      }
       logger.error('failed', { error: describeError(error) });
       if (!(error instanceof AppError) && config.logLevel === 'debug' && error instanceof Error) {
         logger.debug('stack', { stack: error.stack });
@@ -44,5 +66,13 @@ export function runMain(
   })().catch((error: unknown) => {
     process.stderr.write(`${component}: ${describeError(error)}\n`);
     process.exit(1);
+  });
+}
+
+/** Resolves when the stop signal fires (at once if it already has). */
+export function stopped(stop: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (stop.aborted) resolve();
+    else stop.addEventListener('abort', () => resolve(), { once: true });
   });
 }

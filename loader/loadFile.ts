@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { CsvError, parse } from 'csv-parse';
 import { from as copyFrom } from 'pg-copy-streams';
 import { describeError, InputError } from '../lib/errors';
-import type { Pool, PoolClient } from '../lib/db';
+import { isConnectionError, lease, type Pool, type PoolClient } from '../lib/db';
 import { querySqlFile } from '../lib/sqlFiles';
 import { StagingEncoder, type RecordCounts } from './stagingEncoder';
 
@@ -21,6 +21,8 @@ export interface LoadOptions {
   strict: boolean;
   /** Called as the file is read, for a progress bar or progress log lines. */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** Aborting stops the load and rolls it back. */
+  signal?: AbortSignal;
 }
 
 export interface LoadSummary extends RecordCounts {
@@ -115,18 +117,39 @@ async function stageFile(
   await querySqlFile(client, 'loader/create_staging.sql');
   const copy = client.query(copyFrom('COPY loans_staging FROM STDIN'));
   try {
-    await pipeline(createReadStream(file), digest, parser, encoder, copy);
+    await pipeline(createReadStream(file), digest, parser, encoder, copy, { signal: options.signal });
   } catch (error) {
+    if (options.signal?.aborted === true) {
+      throw new Error(`${file}: load interrupted by ${String(options.signal.reason)}; nothing was changed`, {
+        cause: error,
+      });
+    }
     throw explainReadError(file, encoder, error);
   }
   return { encoder, sha256: digest.hex() };
 }
 
 export async function loadFile(pool: Pool, file: string, options: LoadOptions): Promise<LoadSummary> {
-  const totalBytes = await checkReadable(file);
   const startedAt = new Date();
-  const client = await pool.connect();
-  let discardClient = false;
+  try {
+    const totalBytes = await checkReadable(file);
+    return await loadInOneTransaction(pool, file, totalBytes, options, startedAt);
+  } catch (error) {
+    await recordFailedLoad(pool, file, options.strict, startedAt, error);
+    throw error;
+  }
+}
+
+async function loadInOneTransaction(
+  pool: Pool,
+  file: string,
+  totalBytes: number,
+  options: LoadOptions,
+  startedAt: Date,
+): Promise<LoadSummary> {
+  const leased = await lease(pool);
+  const { client } = leased;
+  let failed = false;
   try {
     await client.query('BEGIN');
     const started = await querySqlFile<{ load_id: string }>(client, 'loader/start_load.sql', [
@@ -175,12 +198,17 @@ export async function loadFile(pool: Pool, file: string, options: LoadOptions): 
     };
   } catch (error) {
     // After a broken COPY the connection's state is not worth trusting: roll back, then drop it.
-    discardClient = true;
+    failed = true;
+    if (leased.lost || isConnectionError(error)) {
+      throw new Error(
+        `${file}: lost the connection to PostgreSQL during the load (${describeError(error)}); nothing was changed, load the file again`,
+        { cause: error },
+      );
+    }
     await client.query('ROLLBACK').catch(() => undefined);
-    await recordFailedLoad(pool, file, options.strict, startedAt, error);
     throw error;
   } finally {
-    client.release(discardClient);
+    leased.release(failed);
   }
 }
 

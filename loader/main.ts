@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describeDatabase } from '../lib/config';
-import { createPool, waitForDatabase } from '../lib/db';
+import { createPool, endPool, waitForDatabase } from '../lib/db';
 import { ConfigError } from '../lib/errors';
 import { runMain } from '../lib/main';
 import { migrate } from '../lib/migrate';
@@ -35,11 +35,11 @@ export function summarise(s: LoadSummary): string {
 }
 
 if (require.main === module) {
-  runMain('loader', async (config, logger) => {
+  runMain('loader', async (config, logger, stop) => {
     const { file, strict } = parseArgs(process.argv.slice(2));
-    const pool = createPool(config.database, 'loader', 2);
+    const pool = createPool(config.database, 'loader', { max: 2 });
     try {
-      await waitForDatabase(pool, config.database, config.dbWaitTimeoutMs, logger);
+      await waitForDatabase(pool, config.database, config.dbWaitTimeoutMs, logger, stop);
       await migrate(pool, logger);
       logger.info('load started', {
         file,
@@ -60,7 +60,7 @@ if (require.main === module) {
       });
       return 0;
     } finally {
-      await pool.end();
+      await endPool(pool);
     }
   });
 }

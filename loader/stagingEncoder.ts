@@ -99,7 +99,7 @@ export class StagingEncoder extends Transform {
     if (reason !== undefined) {
       this.counts.rejected += 1;
       if (this.firstRejects.length < KEPT_REJECTS) this.firstRejects.push(`line ${line}: ${reason}`);
-      const raw = csv.raw.replace(/\r?\n$/, '');
+      const raw = csv.raw.replace(/(?:\r\n|\n|\r)$/, '');
       this.buffer += `${line}\t\\N\t\\N\t\\N\t\\N\t${copyText(raw)}\t${copyText(reason)}\n`;
     }
     if (this.buffer.length >= FLUSH_CHARS) {

@@ -43,14 +43,14 @@ export function defineJobs(config: Config): JobDefinition[] {
       params: {
         window_days: {
           type: 'integer',
-          default: 7,
+          default: config.rollingAverage.windowDays,
           min: 1,
           max: 3660,
           description: 'length of the calendar window, in days',
         },
         include_current_day: {
           type: 'boolean',
-          default: true,
+          default: config.rollingAverage.includeCurrentDay,
           description: "true: the window ends on the row's day (D-6 … D); false: on the day before (D-7 … D-1)",
         },
       },

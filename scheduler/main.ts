@@ -1,38 +1,36 @@
 import { describeDatabase } from '../lib/config';
-import { createPool, waitForDatabase } from '../lib/db';
-import { runMain } from '../lib/main';
+import { createPool, endPool, waitForDatabase } from '../lib/db';
+import { runMain, stopped } from '../lib/main';
 import { migrate } from '../lib/migrate';
 import { defineJobs } from './jobs';
 import { Scheduler } from './scheduler';
 
-/** `npm run scheduler`: runs the jobs on their schedules until SIGTERM or SIGINT. */
+/** `npm run scheduler`: runs the jobs on their schedules until SIGTERM or SIGINT, then exits 0. */
 
 if (require.main === module) {
   runMain(
     'scheduler',
-    async (config, logger) => {
-      const pool = createPool(config.database, 'scheduler');
+    async (config, logger, stop) => {
+      // A run gives up on a silent server a little after PostgreSQL would have cancelled it.
+      const pool = createPool(config.database, 'scheduler', { queryTimeoutMs: config.jobTimeoutMs + 10_000 });
       try {
         logger.info('scheduler starting', {
           database: describeDatabase(config.database),
           cron_log: config.cronLogPath,
         });
-        await waitForDatabase(pool, config.database, config.dbWaitTimeoutMs, logger);
+        await waitForDatabase(pool, config.database, config.dbWaitTimeoutMs, logger, stop);
         await migrate(pool, logger);
         const scheduler = new Scheduler(pool, defineJobs(config), logger, config.cronTimezone);
-        scheduler.start();
-        const signal = await new Promise<NodeJS.Signals>((resolve) => {
-          process.once('SIGTERM', resolve);
-          process.once('SIGINT', resolve);
-        });
-        logger.info('scheduler stopping', { signal });
+        if (!stop.aborted) scheduler.start();
+        await stopped(stop);
+        logger.info('scheduler stopping', { signal: String(stop.reason) });
         await scheduler.stop(config.shutdownTimeoutMs);
         logger.info('scheduler stopped');
         return 0;
       } finally {
-        await pool.end();
+        await endPool(pool);
       }
     },
-    { logToFile: true },
+    { logToFile: true, exitCodeWhenStopped: 0 },
   );
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { inTransaction, isConnectionError, type Pool, type PoolClient } from '../lib/db';
+import { inTransaction, isConnectionError, lease, type Lease, type Pool, type PoolClient } from '../lib/db';
 import { describeError, JobFailedError, PgErrorCode } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import { querySqlFile } from '../lib/sqlFiles';
@@ -80,7 +80,7 @@ export async function runJob(pool: Pool, job: JobDefinition, request: RunRequest
     trigger: request.trigger,
     ...(request.scheduledFor !== undefined ? { scheduled_for: request.scheduledFor.toISOString() } : {}),
   };
-  let client: PoolClient | undefined;
+  let leased: Lease | undefined;
   let backendPid: number | undefined;
   let locked = false;
   let claimed = false;
@@ -92,7 +92,8 @@ export async function runJob(pool: Pool, job: JobDefinition, request: RunRequest
   };
   request.signal?.addEventListener('abort', cancel, { once: true });
   try {
-    client = await pool.connect();
+    leased = await lease(pool);
+    const client = leased.client;
     const lock = await client.query<{ locked: boolean; pid: number }>(
       'SELECT pg_try_advisory_lock(hashtext($1)) AS locked, pg_backend_pid() AS pid',
       [`job:${job.name}`],
@@ -137,10 +138,10 @@ export async function runJob(pool: Pool, job: JobDefinition, request: RunRequest
       });
       return { runId, status: 'skipped', durationMs, error: error.message };
     }
-    broken = isConnectionError(error);
+    broken = isConnectionError(error) || leased?.lost === true;
     const message = explainFailure(error, job, request.signal);
-    if (claimed && client !== undefined && !broken) {
-      await querySqlFile(client, 'scheduler/finish_run.sql', [runId, 'failed', null, message]).catch(() => {
+    if (claimed && leased !== undefined && !broken) {
+      await querySqlFile(leased.client, 'scheduler/finish_run.sql', [runId, 'failed', null, message]).catch(() => {
         broken = true;
       });
     }
@@ -153,14 +154,15 @@ export async function runJob(pool: Pool, job: JobDefinition, request: RunRequest
     return { runId, status: 'failed', durationMs, error: message };
   } finally {
     request.signal?.removeEventListener('abort', cancel);
-    if (client !== undefined) {
-      if (locked && !broken) {
-        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`job:${job.name}`]).catch(() => {
+    if (leased !== undefined) {
+      if (locked && !broken && !leased.lost) {
+        await leased.client.query('SELECT pg_advisory_unlock(hashtext($1))', [`job:${job.name}`]).catch(() => {
           broken = true;
         });
       }
-      // A connection that died, or whose lock could not be released, must not be reused.
-      client.release(broken);
+      // A connection that died, or whose lock could not be released, must not be reused: closing
+      // it releases the lock on the server.
+      leased.release(broken);
     }
   }
 }

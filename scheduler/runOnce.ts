@@ -1,4 +1,4 @@
-import { createPool, waitForDatabase } from '../lib/db';
+import { createPool, endPool, waitForDatabase } from '../lib/db';
 import { ConfigError } from '../lib/errors';
 import { runMain } from '../lib/main';
 import { migrate } from '../lib/migrate';
@@ -35,18 +35,19 @@ export function parseJobArgs(args: readonly string[]): {
 }
 
 if (require.main === module) {
-  runMain('job', async (config, logger) => {
+  runMain('job', async (config, logger, stop) => {
     const { name, overrides } = parseJobArgs(process.argv.slice(2));
     const job = findJob(defineJobs(config), name);
     const params = resolveParams(job, overrides);
-    const pool = createPool(config.database, `job ${name}`, 2);
+    const pool = createPool(config.database, `job ${name}`, { max: 2 });
     try {
-      await waitForDatabase(pool, config.database, config.dbWaitTimeoutMs, logger);
+      await waitForDatabase(pool, config.database, config.dbWaitTimeoutMs, logger, stop);
       await migrate(pool, logger);
-      const outcome = await runJob(pool, job, { trigger: 'manual', params }, logger);
+      // Ctrl-C cancels the running statement on the server; the run is recorded as failed.
+      const outcome = await runJob(pool, job, { trigger: 'manual', params, signal: stop }, logger);
       return outcome.status === 'succeeded' ? 0 : 1;
     } finally {
-      await pool.end();
+      await endPool(pool);
     }
   });
 }

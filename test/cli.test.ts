@@ -1,8 +1,9 @@
 import { chmodSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { HEADER, tempDir, writeFile } from './support/files';
-import { killStarted, startNode } from './support/processes';
+import { killStarted, startNode, waitUntil } from './support/processes';
 import { pgEnvironment } from './support/server';
 
 /** The command lines a person types: exit codes, and one clear line on failure. */
@@ -128,4 +129,46 @@ test('npm run job: an unknown job or parameter is refused before anything runs',
   ]);
   expect(badParam.code).toBe(2);
   expect(badParam.stderr).toMatch(/unknown parameter colour .*window_days=0: expected a whole number from 1/);
+});
+
+test('a connection killed during a load: one error line, exit 1, loans unchanged, the attempt recorded', async () => {
+  const before = (await db.pool.query('SELECT count(*)::int AS n FROM loans')).rows[0].n;
+  const start = Date.UTC(1000, 0, 1);
+  const rows = Array.from(
+    { length: 400_000 },
+    (_, i) => `${new Date(start + i * 86_400_000).toISOString().slice(0, 10)},9,1,1`,
+  );
+  const file = writeFile(dir, 'big.csv', [HEADER, ...rows]);
+  const running = startNode(['dist/loader/main.js', file], { ...pgEnvironment(db.config), DB_WAIT_TIMEOUT: '2' });
+  let killed = 0;
+  for (let i = 0; i < 200 && killed === 0 && running.child.exitCode === null; i += 1) {
+    const result = await db.pool.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'loader' AND query LIKE 'COPY%'",
+    );
+    killed = result.rowCount ?? 0;
+    await sleep(20);
+  }
+  expect(killed).toBe(1);
+  expect(await running.exited).toBe(1);
+  const lines = errorLines(running.stderr());
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/ERROR loader failed error=.*big\.csv: lost the connection to PostgreSQL during the load/);
+  expect(running.output()).not.toMatch(/\n\s+at /);
+  expect((await db.pool.query('SELECT count(*)::int AS n FROM loans')).rows[0].n).toBe(before);
+  const failed = await db.pool.query("SELECT error FROM loads WHERE file = $1 AND status = 'failed'", [file]);
+  expect(failed.rows).toHaveLength(1);
+});
+
+test('the scheduler stopped while it waits for the database exits 0 at once', async () => {
+  const running = startNode(['dist/scheduler/main.js'], {
+    ...pgEnvironment({ ...db.config, port: 1 }),
+    DB_WAIT_TIMEOUT: '60',
+    CRON_LOG: path.join(dir, 'waiting.log'),
+  });
+  await waitUntil(() => running.output().includes('waiting for database'), 10_000, running);
+  const stoppedAt = Date.now();
+  running.child.kill('SIGTERM');
+  expect(await running.exited).toBe(0);
+  expect(Date.now() - stoppedAt).toBeLessThan(2000);
+  expect(running.output()).toMatch(/stopped by SIGTERM before finishing/);
 });

@@ -14,6 +14,8 @@ import { tempDir } from './support/files';
  */
 
 interface Service {
+  build?: string;
+  init?: boolean;
   image?: string;
   command?: string[];
   environment?: Record<string, string>;
@@ -51,6 +53,10 @@ describe('docker-compose.yml', () => {
     expect(services.loader!.volumes).toEqual(['./data:/app/data:ro']);
     expect(services.scheduler!.depends_on).toEqual({ loader: { condition: 'service_completed_successfully' } });
     expect(services.scheduler!.restart).toBe('unless-stopped');
+    // One service builds the image, the other runs it: two builds of one tag would collide.
+    expect(services.loader).toMatchObject({ build: '.', image: 'loans-analytics:local', init: true });
+    expect(services.scheduler).toMatchObject({ image: 'loans-analytics:local', init: true });
+    expect(services.scheduler).not.toHaveProperty('build');
     expect(environmentOf(services.scheduler!).CRON_LOG).toBe('/var/log/cron.log');
     expect(services.scheduler!.volumes).toEqual(['./logs:/var/log']);
   });

@@ -22,6 +22,15 @@ describe('readConfig', () => {
     });
   });
 
+  test('reads the parameters of the scheduled rolling average', () => {
+    expect(readConfig({}).rollingAverage).toEqual({ windowDays: 7, includeCurrentDay: true });
+    const config = readConfig({ ROLLING_AVG_WINDOW_DAYS: '3', ROLLING_AVG_INCLUDE_CURRENT_DAY: 'false' });
+    expect(config.rollingAverage).toEqual({ windowDays: 3, includeCurrentDay: false });
+    expect(() => readConfig({ ROLLING_AVG_WINDOW_DAYS: '0', ROLLING_AVG_INCLUDE_CURRENT_DAY: 'no' })).toThrow(
+      /ROLLING_AVG_WINDOW_DAYS="0": expected a whole number from 1 to 3660; ROLLING_AVG_INCLUDE_CURRENT_DAY="no": expected true or false/,
+    );
+  });
+
   test('accepts a 6-field schedule with seconds', () => {
     expect(readConfig({ CRON_SCHEDULE: '*/10 * * * * *' }).cronSchedule).toBe('*/10 * * * * *');
   });

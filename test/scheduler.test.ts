@@ -273,3 +273,30 @@ describe('waitForDatabase', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 });
+
+test('a connection killed in the middle of a run fails that run only; the next run succeeds', async () => {
+  const { logger } = captureLogger();
+  const run = runJob(db.pool, testJob, request(testJob, { sleep_ms: '5000' }), logger);
+  const admin = createPool(db.config, 'killer', { max: 1 });
+  try {
+    let killed = 0;
+    for (let i = 0; i < 50 && killed === 0; i += 1) {
+      await sleep(100);
+      const result = await admin.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(current_setting%' AND pid <> pg_backend_pid()",
+      );
+      killed = result.rowCount ?? 0;
+    }
+    expect(killed).toBe(1);
+    const outcome = await run;
+    expect(outcome.status).toBe('failed');
+    expect(outcome.error).toMatch(/terminat/i);
+    // The run's row could not be closed over the dead connection; the next run marks it abandoned.
+    expect(await runJob(db.pool, testJob, request(testJob), logger)).toMatchObject({ status: 'succeeded' });
+    const runs = await jobRuns();
+    expect(runs.map((r) => r.status)).toEqual(['failed', 'succeeded']);
+    expect(runs[0]!.error).toMatch(/^abandoned/);
+  } finally {
+    await admin.end();
+  }
+});

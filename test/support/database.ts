@@ -12,7 +12,7 @@ export interface TestDatabase {
 
 export async function createTestDatabase(options: { empty?: boolean } = {}): Promise<TestDatabase> {
   const name = `test_${randomBytes(5).toString('hex')}`;
-  const admin = createPool(testServer(), 'test admin', 1);
+  const admin = createPool(testServer(), 'test admin', { max: 1 });
   try {
     await admin.query(
       options.empty === true ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`,
@@ -21,13 +21,13 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
     await admin.end();
   }
   const config = { ...testServer(), database: name };
-  const pool = createPool(config, 'test', 6);
+  const pool = createPool(config, 'test', { max: 6 });
   return {
     config,
     pool,
     async drop() {
       await pool.end();
-      const cleanup = createPool(testServer(), 'test admin', 1);
+      const cleanup = createPool(testServer(), 'test admin', { max: 1 });
       await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await cleanup.end();
     },

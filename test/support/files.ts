@@ -2,9 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-/** A temporary folder for one test file's CSV fixtures. */
+/**
+ * A temporary folder for a test's files, inside the run's own folder (TEST_TMP_ROOT, made by
+ * globalSetup and removed by globalTeardown), so that a test run leaves nothing behind.
+ */
 export function tempDir(prefix = 'loans-analytics-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
+  return mkdtempSync(path.join(process.env.TEST_TMP_ROOT ?? os.tmpdir(), prefix));
 }
 
 export const HEADER = 'Date of Repayment,Number of Loans,Default (as of 2023-05-09),Liquidation (as of 2023-05-09)';

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,6 +27,11 @@ export function freePort(): Promise<number> {
 }
 
 export default async function globalSetup(): Promise<void> {
+  // Readable by all: as root, the embedded servers of the tests run as the 'postgres' user.
+  const tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'loans-analytics-tests-'));
+  chmodSync(tmpRoot, 0o755);
+  process.env.TEST_TMP_ROOT = tmpRoot;
+
   const usePgEnvironment = process.env.PGHOST !== undefined || process.env.DATABASE_URL !== undefined;
   if (usePgEnvironment) {
     const db = readConfig().database;
@@ -45,7 +50,7 @@ export default async function globalSetup(): Promise<void> {
     });
   } else {
     const server = await startEmbeddedPostgres({
-      dataDir: mkdtempSync(path.join(os.tmpdir(), 'loans-analytics-test-pg-')),
+      dataDir: path.join(tmpRoot, 'server'),
       port: await freePort(),
       password: 'test',
       persistent: false,
@@ -61,11 +66,11 @@ export default async function globalSetup(): Promise<void> {
   }
 
   // A migrated template: each test file clones it instead of migrating again.
-  const admin = createPool(testServer(), 'test setup', 1);
+  const admin = createPool(testServer(), 'test setup', { max: 1 });
   await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DATABASE}`);
   await admin.query(`CREATE DATABASE ${TEMPLATE_DATABASE}`);
   await admin.end();
-  const template = createPool({ ...testServer(), database: TEMPLATE_DATABASE }, 'test setup', 1);
+  const template = createPool({ ...testServer(), database: TEMPLATE_DATABASE }, 'test setup', { max: 1 });
   await migrate(template, createLogger({ component: 'test', format: 'text', level: 'error' }));
   await template.end();
 }

@@ -18,9 +18,20 @@ export interface Running {
 
 const started: Running[] = [];
 
-/** For afterAll: a failed assertion must not leave a process running, jest would wait for it forever. */
+/**
+ * For afterAll: a failed assertion must not leave a process running (jest would wait for it
+ * forever). Each child leads its own process group, so the PostgreSQL server that `npm start`
+ * spawned goes with it.
+ */
 export function killStarted(): void {
-  for (const running of started) if (running.child.exitCode === null) running.child.kill('SIGKILL');
+  for (const running of started) {
+    if (running.child.exitCode !== null || running.child.pid === undefined) continue;
+    try {
+      process.kill(-running.child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
 }
 
 export function startNode(args: string[], env: Record<string, string>, options: SpawnOptions = {}): Running {
@@ -31,6 +42,7 @@ export function startNode(args: string[], env: Record<string, string>, options: 
     cwd: projectRoot,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
     ...options,
   });
   let out = '';
