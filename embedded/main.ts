@@ -7,7 +7,7 @@ import { migrate } from '../lib/migrate';
 import { projectRoot } from '../lib/sqlFiles';
 import { loadFile } from '../loader/loadFile';
 import { summarise } from '../loader/main';
-import { defineJobs } from '../scheduler/jobs';
+import { defineWorkflows } from '../scheduler/workflows';
 import { Scheduler } from '../scheduler/scheduler';
 
 /**
@@ -43,7 +43,7 @@ if (require.main === module) {
             duration_ms: summary.durationMs,
           });
 
-          const scheduler = new Scheduler(pool, defineJobs(config), logger, config.cronTimezone);
+          const scheduler = new Scheduler(pool, defineWorkflows(config), logger, config.workflowParams);
           if (!stop.aborted) scheduler.start();
           process.stdout.write(
             `\nThe stack is running on an embedded PostgreSQL ${'─'.repeat(20)}\n` +

@@ -34,6 +34,8 @@ export interface Config {
   jobTimeoutMs: number;
   /** Parameters of the scheduled rolling-average job for this deployment. */
   rollingAverage: { windowDays: number; includeCurrentDay: boolean };
+  /** WORKFLOW_<NAME>_<PARAM> variables: parameters of workflows for this deployment, checked against each workflow when it runs. */
+  workflowParams: Record<string, string>;
   embedded: { dataDir: string; port: number; password: string };
 }
 
@@ -145,6 +147,11 @@ export function readConfig(env: Env = process.env): Config {
       windowDays: read.integer('ROLLING_AVG_WINDOW_DAYS', 7, 1, 3660),
       includeCurrentDay: read.boolean('ROLLING_AVG_INCLUDE_CURRENT_DAY', true),
     },
+    workflowParams: Object.fromEntries(
+      Object.entries(env).filter(
+        (entry): entry is [string, string] => entry[0].startsWith('WORKFLOW_') && entry[1] !== undefined,
+      ),
+    ),
     embedded: {
       dataDir: read.string('EMBEDDED_PG_DIR', '.pgdata'),
       port: read.integer('EMBEDDED_PG_PORT', 54320, 1, 65535),

@@ -2,7 +2,7 @@ import { describeDatabase } from '../lib/config';
 import { createPool, endPool, waitForDatabase } from '../lib/db';
 import { runMain, stopped } from '../lib/main';
 import { migrate } from '../lib/migrate';
-import { defineJobs } from './jobs';
+import { defineWorkflows } from './workflows';
 import { Scheduler } from './scheduler';
 
 /** `npm run scheduler`: runs the jobs on their schedules until SIGTERM or SIGINT, then exits 0. */
@@ -20,7 +20,7 @@ if (require.main === module) {
         });
         await waitForDatabase(pool, config.database, config.dbWaitTimeoutMs, logger, stop);
         await migrate(pool, logger);
-        const scheduler = new Scheduler(pool, defineJobs(config), logger, config.cronTimezone);
+        const scheduler = new Scheduler(pool, defineWorkflows(config), logger, config.workflowParams);
         if (!stop.aborted) scheduler.start();
         await stopped(stop);
         logger.info('scheduler stopping', { signal: String(stop.reason) });

@@ -101,7 +101,7 @@ test('npm run job: runs the job once, with parameters, and exits 0', async () =>
   writeFile(dir, 'days.csv', [HEADER, '2021-08-28,10,2,6', '2021-08-29,10,4,4']);
   expect((await run(['dist/loader/main.js', path.join(dir, 'days.csv')])).code).toBe(0);
   const result = await run([
-    'dist/scheduler/runOnce.js',
+    'dist/scheduler/cli.js',
     'default_liquidation_rolling_avg_hist',
     '--param',
     'include_current_day=false',
@@ -116,11 +116,11 @@ test('npm run job: runs the job once, with parameters, and exits 0', async () =>
 });
 
 test('npm run job: an unknown job or parameter is refused before anything runs', async () => {
-  const unknownJob = await run(['dist/scheduler/runOnce.js', 'nope']);
+  const unknownJob = await run(['dist/scheduler/cli.js', 'nope']);
   expect(unknownJob.code).toBe(2);
-  expect(unknownJob.stderr).toMatch(/no job named "nope"; jobs: default_liquidation_rolling_avg_hist/);
+  expect(unknownJob.stderr).toMatch(/no workflow named "nope"; workflows: default_liquidation_rolling_avg_hist/);
   const badParam = await run([
-    'dist/scheduler/runOnce.js',
+    'dist/scheduler/cli.js',
     'default_liquidation_rolling_avg_hist',
     '--param',
     'window_days=0',

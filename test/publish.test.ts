@@ -1,14 +1,15 @@
 import path from 'node:path';
 import { readConfig } from '../lib/config';
 import { loadFile } from '../loader/loadFile';
-import { defineJobs, resolveParams } from '../scheduler/jobs';
-import { runJob } from '../scheduler/runJob';
+import { runWorkflow } from '../scheduler/runWorkflow';
+import { resolveParams } from '../scheduler/workflow';
+import { defineWorkflows } from '../scheduler/workflows';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { captureLogger } from './support/logs';
 
 /** What readers see while the job publishes (README, "The job and how it publishes"). */
 
-const job = defineJobs(readConfig({}))[0]!;
+const job = defineWorkflows(readConfig({}))[0]!;
 const { logger } = captureLogger();
 let db: TestDatabase;
 
@@ -19,7 +20,7 @@ beforeAll(async () => {
 afterAll(() => db.drop());
 
 async function publish(): Promise<void> {
-  const outcome = await runJob(db.pool, job, { trigger: 'manual', params: resolveParams(job) }, logger);
+  const outcome = await runWorkflow(db.pool, job, { trigger: 'manual', params: resolveParams(job) }, logger);
   expect(outcome.status).toBe('succeeded');
 }
 

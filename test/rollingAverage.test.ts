@@ -3,8 +3,9 @@ import path from 'node:path';
 import { readConfig } from '../lib/config';
 import { projectRoot } from '../lib/sqlFiles';
 import { loadFile } from '../loader/loadFile';
-import { defineJobs, resolveParams } from '../scheduler/jobs';
-import { runJob } from '../scheduler/runJob';
+import { runWorkflow } from '../scheduler/runWorkflow';
+import { resolveParams } from '../scheduler/workflow';
+import { defineWorkflows } from '../scheduler/workflows';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { HEADER, tempDir, writeFile } from './support/files';
 import { closeTo, parseFraction, show, type Fraction } from './support/fraction';
@@ -19,7 +20,7 @@ import { parseLoansCsv, referenceRollingAverage, type ReferenceRow } from './sup
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'rolling');
 const REAL_FILE = path.resolve(projectRoot, '..', 'shared', 'fixtures', 'perpay-loans.csv');
-const job = defineJobs(readConfig({}))[0]!;
+const job = defineWorkflows(readConfig({}))[0]!;
 const { logger } = captureLogger();
 let db: TestDatabase;
 
@@ -45,7 +46,7 @@ async function loadFresh(...files: string[]): Promise<void> {
 
 async function rebuild(params: Record<string, string> = {}): Promise<PublishedRow[]> {
   const before = Date.now();
-  const outcome = await runJob(db.pool, job, { trigger: 'manual', params: resolveParams(job, params) }, logger);
+  const outcome = await runWorkflow(db.pool, job, { trigger: 'manual', params: resolveParams(job, params) }, logger);
   expect(outcome).toMatchObject({ status: 'succeeded' });
   const result = await db.pool.query<PublishedRow>(
     'SELECT * FROM default_liquidation_rolling_avg_hist ORDER BY repayment_date',

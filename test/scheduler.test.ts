@@ -4,31 +4,37 @@ import { readConfig } from '../lib/config';
 import { createPool, waitForDatabase } from '../lib/db';
 import { DatabaseUnavailableError } from '../lib/errors';
 import { loadFile } from '../loader/loadFile';
-import { defineJobs, resolveParams, type JobDefinition } from '../scheduler/jobs';
-import { runJob, type RunRequest } from '../scheduler/runJob';
+import { runWorkflow, type RunRequest } from '../scheduler/runWorkflow';
 import { Scheduler } from '../scheduler/scheduler';
+import { audit, publish, sql } from '../scheduler/tasks';
+import { defineWorkflow, param, resolveParams, type Workflow } from '../scheduler/workflow';
+import { defineWorkflows } from '../scheduler/workflows';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { captureLogger } from './support/logs';
 import { freePort } from './support/globalSetup';
 
-const rollingAverage = defineJobs(readConfig({}))[0]!;
+const rollingAverage = defineWorkflows(readConfig({}))[0]!;
 
-/** A job of the tests' own: it sleeps job.sleep_ms, and its audit fails when asked to. */
-const testJob: JobDefinition = {
-  name: 'test_job',
-  description: 'sleeps, then appends one row to test_job_output',
-  schedule: '* * * * * *',
-  timeoutMs: 10_000,
-  params: {
-    sleep_ms: { type: 'integer', default: 0, min: 0, max: 60_000, description: 'how long the build sleeps' },
-    fail_audit: { type: 'boolean', default: false, description: 'make the audit fail' },
-  },
-  sql: {
-    build: '../test/fixtures/sql/test_job_build.sql',
-    audit: '../test/fixtures/sql/test_job_audit.sql',
-    publish: '../test/fixtures/sql/test_job_publish.sql',
-  },
-};
+/** A workflow of the tests' own: its build sleeps job.sleep_ms, and its audit fails when asked to. */
+function makeTestJob(taskTimeoutMs = 10_000): Workflow {
+  return defineWorkflow({
+    name: 'test_job',
+    description: 'sleeps, then appends one row to test_job_output',
+    schedule: '* * * * * *',
+    transaction: true,
+    taskTimeoutMs,
+    params: {
+      sleep_ms: param.integer({ default: 0, min: 0, max: 60_000, description: 'how long the build sleeps' }),
+      fail_audit: param.boolean({ default: false, description: 'make the audit fail' }),
+    },
+    tasks: {
+      build: sql('../test/fixtures/sql/test_job_build.sql'),
+      audit: audit('../test/fixtures/sql/test_job_audit.sql', { after: ['build'] }),
+      publish: publish('../test/fixtures/sql/test_job_publish.sql', { after: ['audit'] }),
+    },
+  }) as Workflow;
+}
+const testJob = makeTestJob();
 
 let db: TestDatabase;
 
@@ -38,11 +44,11 @@ beforeAll(async () => {
 });
 afterAll(() => db.drop());
 beforeEach(async () => {
-  await db.pool.query('TRUNCATE job_runs');
+  await db.pool.query('TRUNCATE job_runs CASCADE');
   await db.pool.query('DROP TABLE IF EXISTS test_job_output');
 });
 
-function request(job: JobDefinition, params: Record<string, string> = {}, extra: Partial<RunRequest> = {}): RunRequest {
+function request(job: Workflow, params: Record<string, string> = {}, extra: Partial<RunRequest> = {}): RunRequest {
   return { trigger: 'manual', params: resolveParams(job, params), ...extra };
 }
 
@@ -52,7 +58,7 @@ async function jobRuns(): Promise<Record<string, unknown>[]> {
 
 test('a run is recorded in job_runs and logged as started, then succeeded', async () => {
   const { logger, entries } = captureLogger();
-  const outcome = await runJob(db.pool, rollingAverage, request(rollingAverage), logger);
+  const outcome = await runWorkflow(db.pool, rollingAverage, request(rollingAverage), logger);
   expect(outcome).toMatchObject({ status: 'succeeded', rows: 8 });
   expect(await jobRuns()).toEqual([
     expect.objectContaining({
@@ -66,26 +72,48 @@ test('a run is recorded in job_runs and logged as started, then succeeded', asyn
       finished_at: expect.any(Date),
     }),
   ]);
-  expect(entries.map((e) => [e.job, e.run, e.status])).toEqual([
-    [rollingAverage.name, outcome.runId, 'started'],
-    [rollingAverage.name, outcome.runId, 'succeeded'],
+  // One line for the run's start and end, one per task between them; all with job and run.
+  expect(entries.map((e) => [e.job, e.run, e.task, e.status])).toEqual([
+    [rollingAverage.name, outcome.runId, undefined, 'started'],
+    [rollingAverage.name, outcome.runId, 'build', 'succeeded'],
+    [rollingAverage.name, outcome.runId, 'audit', 'succeeded'],
+    [rollingAverage.name, outcome.runId, 'publish', 'succeeded'],
+    [rollingAverage.name, outcome.runId, undefined, 'succeeded'],
   ]);
-  expect(entries[1]).toMatchObject({ rows: 8, duration_ms: expect.any(Number) });
+  expect(entries.at(-1)).toMatchObject({ rows: 8, duration_ms: expect.any(Number) });
+  const tasks = await db.pool.query(
+    'SELECT task, attempt, status, rows FROM task_runs WHERE run_id = $1 ORDER BY started_at',
+    [outcome.runId],
+  );
+  expect(tasks.rows).toEqual([
+    { task: 'build', attempt: 1, status: 'succeeded', rows: 8 },
+    { task: 'audit', attempt: 1, status: 'succeeded', rows: 0 },
+    { task: 'publish', attempt: 1, status: 'succeeded', rows: 8 },
+  ]);
 });
 
 test('a failed audit keeps the published table and fails the run with the reason', async () => {
   const { logger, entries } = captureLogger();
-  await runJob(db.pool, rollingAverage, request(rollingAverage), logger);
+  await runWorkflow(db.pool, rollingAverage, request(rollingAverage), logger);
   const before = (await db.pool.query('SELECT * FROM default_liquidation_rolling_avg_hist ORDER BY 1')).rows;
-  const failing = {
+  const failing = defineWorkflow({
     ...rollingAverage,
-    sql: { ...rollingAverage.sql, audit: '../test/fixtures/sql/failing_audit.sql' },
-  };
+    params: {},
+    tasks: {
+      ...rollingAverage.tasks,
+      audit: audit('../test/fixtures/sql/failing_audit.sql', { after: ['build'] }),
+    },
+  }) as Workflow;
 
-  const outcome = await runJob(db.pool, failing, request(failing), logger);
+  const outcome = await runWorkflow(db.pool, failing, request(failing), logger);
 
   expect(outcome.status).toBe('failed');
-  expect(outcome.error).toBe('audit failed, previous version kept: row count: refused by the test');
+  expect(outcome.error).toBe('audit: audit failed, nothing published: row count: refused by the test');
+  expect(outcome.tasks).toMatchObject({
+    build: { status: 'succeeded' },
+    audit: { status: 'failed' },
+    publish: { status: 'skipped', reason: 'audit failed' },
+  });
   expect((await db.pool.query('SELECT * FROM default_liquidation_rolling_avg_hist ORDER BY 1')).rows).toEqual(before);
   expect((await jobRuns())[1]).toMatchObject({ status: 'failed', error: outcome.error });
   expect(entries.at(-1)).toMatchObject({ level: 'error', status: 'failed', error: outcome.error });
@@ -93,14 +121,11 @@ test('a failed audit keeps the published table and fails the run with the reason
 
 test('a tick that finds the previous run still going is skipped, not run alongside', async () => {
   const { logger, entries } = captureLogger();
-  const scheduler = new Scheduler(db.pool, [testJob], logger);
-  const slowJob = {
-    ...testJob,
-    params: { ...testJob.params, sleep_ms: { ...testJob.params.sleep_ms!, default: 800 } },
-  };
-  const first = scheduler.tick(slowJob as JobDefinition, 'schedule', new Date('2026-01-01T00:00:00Z'));
+  // The deployment's parameters (WORKFLOW_<NAME>_<PARAM>) make every scheduled run slow.
+  const scheduler = new Scheduler(db.pool, [testJob], logger, { WORKFLOW_TEST_JOB_SLEEP_MS: '800' });
+  const first = scheduler.tick(testJob, 'schedule', new Date('2026-01-01T00:00:00Z'));
   await sleep(100);
-  const second = await scheduler.tick(slowJob as JobDefinition, 'schedule', new Date('2026-01-01T00:00:01Z'));
+  const second = await scheduler.tick(testJob, 'schedule', new Date('2026-01-01T00:00:01Z'));
   expect(second).toMatchObject({ status: 'skipped', error: 'the previous run is still going' });
   expect(await first).toMatchObject({ status: 'succeeded' });
   expect(entries.filter((e) => e.status === 'skipped')).toEqual([
@@ -114,14 +139,14 @@ test('the advisory lock keeps a second process from running the job at the same 
   const holder = await db.pool.connect();
   try {
     await holder.query('SELECT pg_advisory_lock(hashtext($1))', ['job:test_job']);
-    const outcome = await runJob(db.pool, testJob, request(testJob), logger);
+    const outcome = await runWorkflow(db.pool, testJob, request(testJob), logger);
     expect(outcome).toMatchObject({
       status: 'skipped',
-      error: 'another run of this job is still going (advisory lock held)',
+      error: 'another run of this workflow is still going (advisory lock held)',
     });
     expect(await jobRuns()).toEqual([]);
     await holder.query('SELECT pg_advisory_unlock(hashtext($1))', ['job:test_job']);
-    expect(await runJob(db.pool, testJob, request(testJob), logger)).toMatchObject({ status: 'succeeded' });
+    expect(await runWorkflow(db.pool, testJob, request(testJob), logger)).toMatchObject({ status: 'succeeded' });
   } finally {
     holder.release();
   }
@@ -159,13 +184,13 @@ test('two scheduler replicas run each tick once between them', async () => {
 
 test('a statement longer than the job timeout is cancelled on the server and the run fails', async () => {
   const { logger } = captureLogger();
-  const quick = { ...testJob, timeoutMs: 200 };
+  const quick = makeTestJob(200);
   const started = Date.now();
-  const outcome = await runJob(db.pool, quick, request(quick, { sleep_ms: '5000' }), logger);
+  const outcome = await runWorkflow(db.pool, quick, request(quick, { sleep_ms: '5000' }), logger);
   expect(Date.now() - started).toBeLessThan(3000);
   expect(outcome).toMatchObject({
     status: 'failed',
-    error: 'timed out: a statement ran longer than 200 ms (JOB_TIMEOUT)',
+    error: 'build: timed out after 200 ms',
   });
   expect((await jobRuns())[0]).toMatchObject({ status: 'failed', error: outcome.error });
   const active = await db.pool.query(
@@ -186,18 +211,15 @@ test('stop() lets a run finish within the timeout', async () => {
 
 test('stop() cancels a run that outlasts the shutdown timeout, and records it', async () => {
   const { logger } = captureLogger();
-  const slowJob = {
-    ...testJob,
-    params: { ...testJob.params, sleep_ms: { ...testJob.params.sleep_ms!, default: 20_000 } },
-  };
-  const scheduler = new Scheduler(db.pool, [slowJob as JobDefinition], logger);
-  const run = scheduler.tick(slowJob as JobDefinition, 'manual');
+  const scheduler = new Scheduler(db.pool, [testJob], logger, { WORKFLOW_TEST_JOB_SLEEP_MS: '20000' });
+  const run = scheduler.tick(testJob, 'manual');
   await sleep(300);
   const started = Date.now();
   await scheduler.stop(300);
   expect(Date.now() - started).toBeLessThan(3000);
-  expect(await run).toMatchObject({ status: 'failed', error: 'cancelled: the scheduler is shutting down' });
-  expect((await jobRuns())[0]).toMatchObject({ status: 'failed', error: 'cancelled: the scheduler is shutting down' });
+  const cancelled = 'build: cancelled: the scheduler is shutting down';
+  expect(await run).toMatchObject({ status: 'failed', error: cancelled });
+  expect((await jobRuns())[0]).toMatchObject({ status: 'failed', error: cancelled });
   const afterStop = await scheduler.tick(testJob, 'schedule', new Date());
   expect(afterStop).toMatchObject({ status: 'skipped', error: 'the scheduler is shutting down' });
 });
@@ -205,9 +227,9 @@ test('stop() cancels a run that outlasts the shutdown timeout, and records it', 
 test('a run whose process died is marked abandoned by the next run', async () => {
   const { logger } = captureLogger();
   await db.pool.query(
-    "INSERT INTO job_runs (run_id, job, trigger, status, host, pid) VALUES ('dead0000beef', 'test_job', 'manual', 'running', 'gone', 1)",
+    "INSERT INTO job_runs (run_id, job, trigger, status, host, pid, logical_date) VALUES ('dead0000beef', 'test_job', 'manual', 'running', 'gone', 1, '2026-01-01')",
   );
-  expect(await runJob(db.pool, testJob, request(testJob), logger)).toMatchObject({ status: 'succeeded' });
+  expect(await runWorkflow(db.pool, testJob, request(testJob), logger)).toMatchObject({ status: 'succeeded' });
   const dead = (await db.pool.query("SELECT status, error FROM job_runs WHERE run_id = 'dead0000beef'")).rows[0];
   expect(dead.status).toBe('failed');
   expect(dead.error).toMatch(/^abandoned/);
@@ -217,7 +239,7 @@ test('a run with the database down fails, is logged, and does not throw', async 
   const { logger, entries } = captureLogger();
   const deadPool = createPool({ ...db.config, port: await freePort() }, 'nowhere');
   try {
-    const outcome = await runJob(deadPool, testJob, request(testJob), logger);
+    const outcome = await runWorkflow(deadPool, testJob, request(testJob), logger);
     expect(outcome.status).toBe('failed');
     expect(outcome.error).toMatch(/ECONNREFUSED/);
     expect(entries.at(-1)).toMatchObject({ level: 'error', status: 'failed', job: 'test_job', run: outcome.runId });
@@ -276,7 +298,7 @@ describe('waitForDatabase', () => {
 
 test('a connection killed in the middle of a run fails that run only; the next run succeeds', async () => {
   const { logger } = captureLogger();
-  const run = runJob(db.pool, testJob, request(testJob, { sleep_ms: '5000' }), logger);
+  const run = runWorkflow(db.pool, testJob, request(testJob, { sleep_ms: '5000' }), logger);
   const admin = createPool(db.config, 'killer', { max: 1 });
   try {
     let killed = 0;
@@ -291,11 +313,11 @@ test('a connection killed in the middle of a run fails that run only; the next r
     const outcome = await run;
     expect(outcome.status).toBe('failed');
     expect(outcome.error).toMatch(/terminat/i);
-    // The run's row could not be closed over the dead connection; the next run marks it abandoned.
-    expect(await runJob(db.pool, testJob, request(testJob), logger)).toMatchObject({ status: 'succeeded' });
+    // The task's connection died, not the run's: the failure is recorded with its reason.
+    expect(await runWorkflow(db.pool, testJob, request(testJob), logger)).toMatchObject({ status: 'succeeded' });
     const runs = await jobRuns();
     expect(runs.map((r) => r.status)).toEqual(['failed', 'succeeded']);
-    expect(runs[0]!.error).toMatch(/^abandoned/);
+    expect(runs[0]!.error).toMatch(/^build: .*terminating connection/);
   } finally {
     await admin.end();
   }
