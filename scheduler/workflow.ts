@@ -2,6 +2,8 @@ import { validateDetailed } from 'node-cron';
 import type { Pool, PoolClient } from '../lib/db';
 import { ConfigError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
+import * as taskKinds from './tasks';
+import type { AuditTaskOptions, LoadTaskOptions, SqlTaskOptions } from './tasks';
 
 /**
  * The workflow DSL: a workflow is a named, scheduled group of tasks with typed parameters and
@@ -167,7 +169,24 @@ export interface WorkflowDefinition<S extends ParamSpecs> {
   concurrency?: number;
   /** Default timeout of each task (default 60 s). */
   taskTimeoutMs?: number;
-  tasks: Record<string, TaskDefinition<ParamsOf<S>>>;
+  /**
+   * The tasks, by name, made with the task kinds handed in: a function, so that every task's
+   * ctx.params is typed from `params` above.
+   */
+  tasks: (kinds: TaskKinds<ParamsOf<S>>) => Record<string, TaskDefinition<ParamsOf<S>>>;
+}
+
+/** The built-in task kinds (scheduler/tasks.ts), typed for one workflow's parameters. */
+export interface TaskKinds<P> {
+  sql: (file: string, options?: SqlTaskOptions<P>) => TaskDefinition<P>;
+  audit: (file: string, options?: AuditTaskOptions<P>) => TaskDefinition<P>;
+  publish: (file: string, options?: SqlTaskOptions<P>) => TaskDefinition<P>;
+  load: (file: string | ((ctx: TaskContext<P>) => string), options?: LoadTaskOptions<P>) => TaskDefinition<P>;
+  fn: <R>(
+    describe: string,
+    body: (ctx: TaskContext<P>) => Promise<R> | R,
+    options?: TaskOptions<P>,
+  ) => TaskDefinition<P>;
 }
 
 export interface Workflow<P = Record<string, unknown>> {
@@ -206,7 +225,8 @@ function topologicalOrder(name: string, tasks: Record<string, { after?: readonly
 }
 
 export function defineWorkflow<S extends ParamSpecs>(definition: WorkflowDefinition<S>): Workflow<ParamsOf<S>> {
-  const { name, tasks } = definition;
+  const { name } = definition;
+  const tasks = definition.tasks(taskKinds as TaskKinds<ParamsOf<S>>);
   const problems: string[] = [];
   if (!/^[a-z][a-z0-9_]*$/.test(name)) problems.push('the name must be lower_snake_case');
   const schedule = validateDetailed(definition.schedule);

@@ -6,7 +6,6 @@ import { DatabaseUnavailableError } from '../lib/errors';
 import { loadFile } from '../loader/loadFile';
 import { runWorkflow, type RunRequest } from '../scheduler/runWorkflow';
 import { Scheduler } from '../scheduler/scheduler';
-import { audit, publish, sql } from '../scheduler/tasks';
 import { defineWorkflow, param, resolveParams, type Workflow } from '../scheduler/workflow';
 import { defineWorkflows } from '../scheduler/workflows';
 import { createTestDatabase, type TestDatabase } from './support/database';
@@ -27,11 +26,11 @@ function makeTestJob(taskTimeoutMs = 10_000): Workflow {
       sleep_ms: param.integer({ default: 0, min: 0, max: 60_000, description: 'how long the build sleeps' }),
       fail_audit: param.boolean({ default: false, description: 'make the audit fail' }),
     },
-    tasks: {
+    tasks: ({ sql, audit, publish }) => ({
       build: sql('../test/fixtures/sql/test_job_build.sql'),
       audit: audit('../test/fixtures/sql/test_job_audit.sql', { after: ['build'] }),
       publish: publish('../test/fixtures/sql/test_job_publish.sql', { after: ['audit'] }),
-    },
+    }),
   }) as Workflow;
 }
 const testJob = makeTestJob();
@@ -99,10 +98,10 @@ test('a failed audit keeps the published table and fails the run with the reason
   const failing = defineWorkflow({
     ...rollingAverage,
     params: {},
-    tasks: {
+    tasks: ({ audit }) => ({
       ...rollingAverage.tasks,
       audit: audit('../test/fixtures/sql/failing_audit.sql', { after: ['build'] }),
-    },
+    }),
   }) as Workflow;
 
   const outcome = await runWorkflow(db.pool, failing, request(failing), logger);

@@ -1,5 +1,4 @@
 import type { Config } from '../../lib/config';
-import { audit, publish, sql } from '../tasks';
 import { defineWorkflow, param } from '../workflow';
 
 /**
@@ -27,10 +26,10 @@ export function defaultLiquidationRollingAvgHist(config: Config) {
         description: "true: the window ends on the row's day (D-6 … D); false: on the day before (D-7 … D-1)",
       }),
     },
-    tasks: {
+    tasks: ({ sql, audit, publish }) => ({
       build: sql('jobs/default_liquidation_rolling_avg_hist/build.sql'),
       audit: audit('jobs/default_liquidation_rolling_avg_hist/audit.sql', { after: ['build'] }),
       publish: publish('jobs/default_liquidation_rolling_avg_hist/publish.sql', { after: ['audit'] }),
-    },
+    }),
   });
 }
