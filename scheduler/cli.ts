@@ -94,8 +94,9 @@ function print(lines: readonly string[]): void {
 
 export function listWorkflows(workflows: readonly Workflow[]): string[] {
   return workflows.map((w) => {
+    // getNextRuns works on a task that is not started (getNextRun does not).
     const task = createTask(w.schedule, () => undefined, { timezone: w.timezone });
-    const next = task.getNextRun()?.toISOString() ?? 'never';
+    const next = task.getNextRuns(1)[0]?.toISOString() ?? 'never';
     void task.destroy();
     return `${w.name}  schedule "${w.schedule}" (${w.timezone})  next run ${next}  — ${w.description}`;
   });

@@ -47,6 +47,7 @@ export interface ExecuteOptions {
   params: Record<string, unknown>;
   run: TaskContext['run'];
   logger: Logger;
+  /** The clock tasks see (ctx.now); task_runs and logs keep real times. */
   now?: () => Date;
   /** Aborting cancels the running task on the server and skips the rest. */
   signal?: AbortSignal;
@@ -116,7 +117,7 @@ export async function executeWorkflow(options: ExecuteOptions): Promise<Executio
 
   const skip = async (name: string, reason: string): Promise<void> => {
     outcomes[name] = { status: 'skipped', rows: 0, attempts: 0, reason };
-    await record({ task: name, attempt: 0, status: 'skipped', startedAt: now(), durationMs: 0, error: reason });
+    await record({ task: name, attempt: 0, status: 'skipped', startedAt: new Date(), durationMs: 0, error: reason });
   };
 
   const conditionContext = (): ConditionContext<Record<string, unknown>> => ({
@@ -215,7 +216,7 @@ export async function executeWorkflow(options: ExecuteOptions): Promise<Executio
       const maxAttempts = (task.retries ?? 0) + 1;
       for (let n = 1; ; n += 1) {
         attempts += 1;
-        const startedAt = now();
+        const startedAt = new Date();
         const started = Date.now();
         const label = itemLabel(item);
         try {
@@ -287,7 +288,7 @@ export async function executeWorkflow(options: ExecuteOptions): Promise<Executio
             task: name,
             attempt: 0,
             status: 'failed',
-            startedAt: now(),
+            startedAt: new Date(),
             durationMs: 0,
             error: outcomes[name].reason!,
           });

@@ -43,9 +43,12 @@ export function planWorkflow(
       skipped.add(name);
     } else if (task.when !== undefined) {
       try {
-        verdict = task.when({ params, run, now, upstream })
-          ? 'runs (its condition is true)'
-          : 'SKIPPED (its condition is false)';
+        if (task.when({ params, run, now, upstream })) {
+          verdict = 'runs (its condition is true)';
+        } else {
+          verdict = 'SKIPPED (its condition is false)';
+          skipped.add(name);
+        }
       } catch (error) {
         verdict =
           error instanceof NeedsRunTime

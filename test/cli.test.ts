@@ -172,3 +172,81 @@ test('the scheduler stopped while it waits for the database exits 0 at once', as
   expect(Date.now() - stoppedAt).toBeLessThan(2000);
   expect(running.output()).toMatch(/stopped by SIGTERM before finishing/);
 });
+
+describe('npm run job: list, dry run, backfill, history', () => {
+  const job = (...args: string[]) => run(['dist/scheduler/cli.js', ...args]);
+
+  test('list: each workflow with its schedule and next run', async () => {
+    const result = await job('list');
+    expect(result.code).toBe(0);
+    expect(result.output).toMatch(
+      /^default_liquidation_rolling_avg_hist {2}schedule "\* \* \* \* \*" \(UTC\) {2}next run \d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z {2}— /m,
+    );
+  });
+
+  test('--dry-run prints the plan and touches nothing, not even the database', async () => {
+    const result = await run(
+      [
+        'dist/scheduler/cli.js',
+        'default_liquidation_rolling_avg_hist',
+        '--dry-run',
+        '--param',
+        'include_current_day=false',
+      ],
+      {
+        PGPORT: '1',
+      },
+    );
+    expect(result.code).toBe(0);
+    expect(result.output).toContain('parameters: window_days=7, include_current_day=false');
+    expect(result.output).toContain('1. build — sql/jobs/default_liquidation_rolling_avg_hist/build.sql');
+    expect(result.output).toContain(
+      '3. publish — publish sql/jobs/default_liquidation_rolling_avg_hist/publish.sql [after audit',
+    );
+  });
+
+  test('a backfill runs one run per day, skips the days already done, and --force runs them again', async () => {
+    await db.pool.query("DELETE FROM job_runs WHERE trigger = 'backfill'");
+    const first = await job('default_liquidation_rolling_avg_hist', '--from', '2023-01-30', '--to', '2023-02-01');
+    expect(first.code).toBe(0);
+    expect(first.output).toContain('backfill of 3 days: 3 ran, 0 already done, 0 failed');
+    const days = await db.pool.query(
+      "SELECT logical_date::text AS day, status FROM job_runs WHERE trigger = 'backfill' ORDER BY logical_date",
+    );
+    expect(days.rows).toEqual([
+      { day: '2023-01-30', status: 'succeeded' },
+      { day: '2023-01-31', status: 'succeeded' },
+      { day: '2023-02-01', status: 'succeeded' },
+    ]);
+    const again = await job('default_liquidation_rolling_avg_hist', '--from', '2023-01-31', '--to', '2023-02-02');
+    expect(again.output).toContain('backfill of 3 days: 1 ran, 2 already done, 0 failed');
+    const forced = await job(
+      'default_liquidation_rolling_avg_hist',
+      '--from',
+      '2023-01-30',
+      '--to',
+      '2023-01-30',
+      '--force',
+    );
+    expect(forced.output).toContain('backfill of 1 days: 1 ran, 0 already done, 0 failed');
+  });
+
+  test('history: recent runs with status, duration and tasks', async () => {
+    const result = await job('history', 'default_liquidation_rolling_avg_hist', '--limit', '2');
+    expect(result.code).toBe(0);
+    const lines = result.output
+      .trim()
+      .split('\n')
+      .filter((line) => line.includes('run='));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(
+      /default_liquidation_rolling_avg_hist {2}run=[0-9a-f]{12} {2}backfill {2}day=2023-01-30 {2}succeeded {2}rows=\d+ {2}duration_ms=\d+ {2}tasks: build:succeeded audit:succeeded publish:succeeded/,
+    );
+  });
+
+  test('bad arguments: a usage error, exit code 2', async () => {
+    const result = await job('default_liquidation_rolling_avg_hist', '--from', '2023-02-01');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--from and --to go together/);
+  });
+});

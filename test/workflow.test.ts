@@ -1,0 +1,371 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readConfig } from '../lib/config';
+import { loadFile } from '../loader/loadFile';
+import { ConfigError } from '../lib/errors';
+import { planWorkflow } from '../scheduler/plan';
+import { runWorkflow, type RunOutcome } from '../scheduler/runWorkflow';
+import { defineWorkflow, param, resolveParams, WorkflowDefinitionError, type Workflow } from '../scheduler/workflow';
+import { defineWorkflows } from '../scheduler/workflows';
+import { createTestDatabase, type TestDatabase } from './support/database';
+import { HEADER, tempDir, writeFile } from './support/files';
+import { dailyLoanTotals, shareResolved } from './fixtures/workflows/dailyLoanTotals';
+import { captureLogger } from './support/logs';
+
+/** The workflow DSL and its executor, task by task, with an injected clock and database. */
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(() => db.drop());
+
+const CLOCK = new Date('2021-09-04T06:00:00Z');
+const clock = (): Date => new Date(CLOCK);
+
+async function run(workflow: Workflow, params: Record<string, string> = {}): Promise<RunOutcome> {
+  const { logger } = captureLogger();
+  return runWorkflow(
+    db.pool,
+    workflow,
+    { trigger: 'manual', params: resolveParams(workflow, params), now: clock },
+    logger,
+  );
+}
+
+async function taskRuns(runId: string): Promise<string[]> {
+  const { rows } = await db.pool.query(
+    `SELECT task || coalesce('[' || item || ']', '') || '#' || attempt || ':' || status AS line
+     FROM task_runs WHERE run_id = $1 ORDER BY started_at, task`,
+    [runId],
+  );
+  return rows.map((r) => r.line);
+}
+
+describe('defining a workflow', () => {
+  const base = { name: 'w', description: 'test', schedule: '* * * * *', params: {} };
+
+  test.each([
+    [
+      'a cycle',
+      () => ({
+        a: { kind: 'x', describe: 'a', after: ['c'], run: async () => ({}) },
+        b: { kind: 'x', describe: 'b', after: ['a'], run: async () => ({}) },
+        c: { kind: 'x', describe: 'c', after: ['b'], run: async () => ({}) },
+      }),
+      'workflow w: tasks form a cycle: a -> c -> b -> a',
+    ],
+    [
+      'an unknown dependency',
+      () => ({ a: { kind: 'x', describe: 'a', after: ['nope', 'gone'], run: async () => ({}) } }),
+      'workflow w: task a comes after unknown tasks nope, gone',
+    ],
+    ['no task', () => ({}), 'workflow w: it has no tasks'],
+    [
+      'a bad task name',
+      () => ({ 'Bad Name': { kind: 'x', describe: 'a', run: async () => ({}) } }),
+      'workflow w: task name "Bad Name" must be lower_snake_case',
+    ],
+  ])('refuses %s, naming it', (_what, tasks, message) => {
+    expect(() => defineWorkflow({ ...base, tasks })).toThrow(new WorkflowDefinitionError(message));
+  });
+
+  test('refuses a bad schedule and a default outside its bounds, all at once', () => {
+    expect(() =>
+      defineWorkflow({
+        ...base,
+        schedule: 'every day',
+        params: { n: param.integer({ default: 0, min: 1, max: 5, description: 'n' }) },
+        tasks: ({ fn }) => ({ a: fn('a', () => 1) }),
+      }),
+    ).toThrow(
+      /workflow w: schedule "every day" is not a cron expression; parameter n: default 0: expected a whole number from 1 to 5/,
+    );
+  });
+
+  test('orders the tasks after their dependencies', () => {
+    const workflow = defineWorkflow({
+      ...base,
+      tasks: ({ fn }) => ({
+        publish: fn('p', () => 1, { after: ['audit'] }),
+        audit: fn('a', () => 1, { after: ['build'] }),
+        build: fn('b', () => 1),
+      }),
+    });
+    expect(workflow.order).toEqual(['build', 'audit', 'publish']);
+  });
+});
+
+describe('parameters', () => {
+  const workflow = dailyLoanTotals as unknown as Workflow;
+
+  test('defaults, then the deployment environment, then the command line', () => {
+    expect(resolveParams(workflow)).toEqual({ days: 7, notify: false });
+    expect(resolveParams(workflow, {}, { WORKFLOW_DAILY_LOAN_TOTALS_DAYS: '3' })).toEqual({ days: 3, notify: false });
+    expect(resolveParams(workflow, { days: '5' }, { WORKFLOW_DAILY_LOAN_TOTALS_DAYS: '3' })).toEqual({
+      days: 5,
+      notify: false,
+    });
+  });
+
+  test('an unknown or invalid parameter is an error naming each, and nothing runs', () => {
+    expect(() =>
+      resolveParams(workflow, { days: '0', colour: 'red' }, { WORKFLOW_DAILY_LOAN_TOTALS_NOTIFY: 'yes' }),
+    ).toThrow(
+      new ConfigError(
+        'workflow daily_loan_totals: unknown parameter colour (known: days, notify); days=0: expected a whole number from 1 to 366; ' +
+          'WORKFLOW_DAILY_LOAN_TOTALS_NOTIFY=yes: expected true or false',
+      ),
+    );
+  });
+});
+
+describe('the rolling average as a workflow', () => {
+  const rollingAverage = defineWorkflows(readConfig({}))[0]!;
+
+  test('the plan (dry run) lists the tasks in order with the resolved parameters', () => {
+    const plan = planWorkflow(rollingAverage, resolveParams(rollingAverage, { window_days: '3' }), {
+      id: 'x',
+      workflow: rollingAverage.name,
+      trigger: 'manual',
+      logicalDate: '2021-09-04',
+    });
+    expect(plan).toEqual([
+      'workflow default_liquidation_rolling_avg_hist: Liquidation-to-default ratio per day and its rolling average over a calendar window',
+      '  schedule: * * * * * (UTC); all tasks in one transaction',
+      '  parameters: window_days=3, include_current_day=true',
+      '  logical date: 2021-09-04',
+      '  tasks, in order:',
+      '  1. build — sql/jobs/default_liquidation_rolling_avg_hist/build.sql [timeout 50000 ms]: runs',
+      '  2. audit — audit sql/jobs/default_liquidation_rolling_avg_hist/audit.sql [after build; timeout 50000 ms]: runs',
+      '  3. publish — publish sql/jobs/default_liquidation_rolling_avg_hist/publish.sql [after audit; timeout 50000 ms]: runs',
+    ]);
+  });
+
+  test('runs build, audit and publish, each recorded, with the logical date of the injected clock', async () => {
+    const file = writeFile(tempDir(), 'days.csv', [HEADER, '2021-09-01,10,2,6', '2021-09-03,10,4,4']);
+    await loadFile(db.pool, file, { strict: true });
+    const outcome = await run(rollingAverage);
+    expect(outcome).toMatchObject({
+      status: 'succeeded',
+      rows: 2,
+      tasks: {
+        build: { status: 'succeeded', rows: 2 },
+        audit: { status: 'succeeded' },
+        publish: { status: 'succeeded', rows: 2 },
+      },
+    });
+    expect(await taskRuns(outcome.runId)).toEqual(['build#1:succeeded', 'audit#1:succeeded', 'publish#1:succeeded']);
+    const { rows } = await db.pool.query('SELECT logical_date::text AS day FROM job_runs WHERE run_id = $1', [
+      outcome.runId,
+    ]);
+    expect(rows[0].day).toBe('2021-09-04');
+  });
+});
+
+describe('conditions, fan-out, retries, timeouts and failures', () => {
+  test('the workflow of the README: fan-out over days, one recorded execution per day, a skipped condition', async () => {
+    await db.pool.query('TRUNCATE loans, load_rejects, loads CASCADE');
+    await loadFile(db.pool, writeFile(tempDir(), 'days.csv', [HEADER, '2021-09-03,10,2,6', '2021-09-04,8,4,4']), {
+      strict: true,
+    });
+    const outcome = await run(dailyLoanTotals as unknown as Workflow, { days: '3' });
+    expect(outcome.status).toBe('succeeded');
+    expect(outcome.tasks!.report).toMatchObject({ status: 'skipped', reason: 'its condition (when) is false' });
+    expect(outcome.tasks!.compute).toMatchObject({ status: 'succeeded', attempts: 3, value: [1, 0.8, null] });
+    expect((await taskRuns(outcome.runId)).filter((line) => line.startsWith('compute'))).toEqual([
+      'compute[2021-09-04]#1:succeeded',
+      'compute[2021-09-03]#1:succeeded',
+      'compute[2021-09-02]#1:succeeded',
+    ]);
+    const { rows } = await db.pool.query(
+      'SELECT day::text, share_resolved::float AS share FROM daily_loan_totals ORDER BY day',
+    );
+    expect(rows).toEqual([
+      { day: '2021-09-02', share: null },
+      { day: '2021-09-03', share: 0.8 },
+      { day: '2021-09-04', share: 1 },
+    ]);
+  });
+
+  test('a task retried after failures: each attempt is recorded, the run succeeds', async () => {
+    let calls = 0;
+    const workflow = defineWorkflow({
+      name: 'flaky',
+      description: 'fails twice, then works',
+      schedule: '* * * * *',
+      params: {},
+      tasks: ({ fn }) => ({
+        flaky: fn(
+          'flaky call',
+          () => {
+            calls += 1;
+            if (calls < 3) throw new Error(`attempt ${calls} failed`);
+            return 'ok';
+          },
+          { retries: 3, retryDelayMs: 20 },
+        ),
+      }),
+    }) as Workflow;
+    const outcome = await run(workflow);
+    expect(outcome).toMatchObject({
+      status: 'succeeded',
+      tasks: { flaky: { status: 'succeeded', attempts: 3, value: 'ok' } },
+    });
+    expect(await taskRuns(outcome.runId)).toEqual(['flaky#1:retried', 'flaky#2:retried', 'flaky#3:succeeded']);
+  });
+
+  test('branching: the branch whose condition is false is skipped with everything after it', async () => {
+    const workflow = defineWorkflow({
+      name: 'branches',
+      description: 'full or incremental',
+      schedule: '* * * * *',
+      params: { full: param.boolean({ default: false, description: 'full rebuild' }) },
+      tasks: ({ fn }) => ({
+        count: fn('count', () => 42),
+        full: fn('full', () => 'full', { after: ['count'], when: (ctx) => ctx.params.full }),
+        incremental: fn('incremental', () => 'incremental', {
+          after: ['count'],
+          when: (ctx) => !ctx.params.full && (ctx.upstream.count as number) > 10,
+        }),
+        after_full: fn('after full', () => 'x', { after: ['full'] }),
+      }),
+    }) as Workflow;
+    const outcome = await run(workflow);
+    expect(outcome.status).toBe('succeeded');
+    expect(Object.fromEntries(Object.entries(outcome.tasks!).map(([k, v]) => [k, v.status]))).toEqual({
+      count: 'succeeded',
+      full: 'skipped',
+      incremental: 'succeeded',
+      after_full: 'skipped',
+    });
+    expect(outcome.tasks!.after_full!.reason).toBe('full was skipped');
+    const plan = planWorkflow(workflow, resolveParams(workflow), {
+      id: 'x',
+      workflow: 'branches',
+      trigger: 'manual',
+      logicalDate: '2021-09-04',
+    });
+    expect(plan.slice(5)).toEqual([
+      '  1. count — count [timeout 60000 ms]: runs',
+      '  2. full — full [after count; timeout 60000 ms]: SKIPPED (its condition is false)',
+      '  3. incremental — incremental [after count; timeout 60000 ms]: runs if its condition, decided at run time, is true',
+      '  4. after_full — after full [after full; timeout 60000 ms]: SKIPPED (it comes after full, which is skipped)',
+    ]);
+  });
+
+  test('a timeout cancels the query on the server; a failure skips what comes after; independent tasks run side by side', async () => {
+    const spans: Record<string, [number, number]> = {};
+    const timed = (name: string) => async () => {
+      const start = Date.now();
+      await sleep(300);
+      spans[name] = [start, Date.now()];
+      return name;
+    };
+    const workflow = defineWorkflow({
+      name: 'mixed',
+      description: 'a slow query, a failure, two parallel tasks',
+      schedule: '* * * * *',
+      concurrency: 2,
+      params: {},
+      tasks: ({ fn }) => ({
+        left: fn('left', timed('left')),
+        right: fn('right', timed('right')),
+        slow: fn('a long query', (ctx) => ctx.db.query('SELECT pg_sleep(30)'), {
+          after: ['left', 'right'],
+          timeoutMs: 300,
+        }),
+        after_slow: fn('after slow', () => 1, { after: ['slow'] }),
+      }),
+    }) as Workflow;
+    const started = Date.now();
+    const outcome = await run(workflow);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(outcome.status).toBe('failed');
+    expect(outcome.error).toBe('slow: timed out after 300 ms');
+    expect(outcome.tasks).toMatchObject({
+      left: { status: 'succeeded' },
+      right: { status: 'succeeded' },
+      slow: { status: 'failed', reason: 'timed out after 300 ms' },
+      after_slow: { status: 'skipped', reason: 'slow failed' },
+    });
+    // left and right overlapped in time.
+    expect(spans.left![0]).toBeLessThan(spans.right![1]);
+    expect(spans.right![0]).toBeLessThan(spans.left![1]);
+    const active = await db.pool.query(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)'",
+    );
+    expect(active.rows[0].n).toBe(0);
+    const { rows } = await db.pool.query('SELECT status, error FROM job_runs WHERE run_id = $1', [outcome.runId]);
+    expect(rows[0]).toEqual({ status: 'failed', error: 'slow: timed out after 300 ms' });
+  });
+
+  test('in a transaction workflow a failure undoes every task, and a retried attempt leaves no trace', async () => {
+    await db.pool.query('CREATE TABLE IF NOT EXISTS tx_rows (n int)');
+    await db.pool.query('TRUNCATE tx_rows');
+    let attempts = 0;
+    const make = (failAtEnd: boolean) =>
+      defineWorkflow({
+        name: 'in_one_transaction',
+        description: 'all or nothing',
+        schedule: '* * * * *',
+        transaction: true,
+        params: {},
+        tasks: ({ fn }) => ({
+          first: fn(
+            'insert, fail once',
+            async (ctx) => {
+              await ctx.db.query('INSERT INTO tx_rows VALUES (1)');
+              attempts += 1;
+              if (attempts === 1) throw new Error('first attempt fails after its insert');
+            },
+            { retries: 1, retryDelayMs: 10 },
+          ),
+          last: fn(
+            'maybe fail',
+            () => {
+              if (failAtEnd) throw new Error('the last task fails');
+            },
+            { after: ['first'] },
+          ),
+        }),
+      }) as Workflow;
+    const failed = await run(make(true));
+    expect(failed.status).toBe('failed');
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM tx_rows')).rows[0].n).toBe(0);
+    attempts = 0;
+    const succeeded = await run(make(false));
+    expect(succeeded.status).toBe('succeeded');
+    // Two attempts of `first` inserted a row each; the failed one was rolled back to its savepoint.
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM tx_rows')).rows[0].n).toBe(1);
+  });
+});
+
+test('business logic is unit-tested on its own, without a database', () => {
+  expect(shareResolved({ number_of_loans: 10, defaults: 2, liquidations: 6 })).toBe(0.8);
+  expect(shareResolved({ number_of_loans: 0, defaults: 0, liquidations: 0 })).toBe(0);
+});
+
+describe('the load task and an audit with a check', () => {
+  test('loads a CSV with the loader, then judges a result with a predicate', async () => {
+    const file = writeFile(tempDir(), 'more.csv', [HEADER, '2022-02-01,5,1,1', '2022-02-02,5,1,x']);
+    const workflow = defineWorkflow({
+      name: 'load_then_check',
+      description: 'load a file, check the count',
+      schedule: '* * * * *',
+      params: { at_least: param.integer({ default: 1, min: 0, max: 1000, description: 'rows expected' }) },
+      tasks: ({ load, audit }) => ({
+        load: load(file),
+        check: audit('../test/fixtures/sql/count_loans_on_2022_02.sql', {
+          after: ['load'],
+          check: (rows, ctx) =>
+            Number(rows[0]!.n) >= ctx.params.at_least ? undefined : `only ${String(rows[0]!.n)} days in 2022-02`,
+        }),
+      }),
+    }) as Workflow;
+    const ok = await run(workflow);
+    expect(ok).toMatchObject({ status: 'succeeded', tasks: { load: { rows: 1 }, check: { status: 'succeeded' } } });
+    const refused = await run(workflow, { at_least: '2' });
+    expect(refused.status).toBe('failed');
+    expect(refused.error).toBe('check: audit failed, nothing published: only 1 days in 2022-02');
+  });
+});
