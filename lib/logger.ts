@@ -19,7 +19,7 @@ export interface LoggerOptions {
   maxFiles?: number;
 }
 
-const LEADING_FIELDS = ['job', 'run', 'status', 'rows', 'duration_ms'];
+const LEADING_FIELDS = ['job', 'run', 'task', 'status', 'rows', 'duration_ms'];
 const INTERNAL_FIELDS = new Set(['level', 'message', 'timestamp', 'component', 'error']);
 
 /** key=value as is when it is one word, quoted otherwise; a flat object as k:v,k:v. */
