@@ -120,7 +120,7 @@ export interface Lease {
   client: PoolClient;
   /** True once the connection reported an error. */
   readonly lost: boolean;
-  /** Back to the pool, or closed when lost or when discard is true. */
+  /** Back to the pool, or closed when lost or when discard is true. Only the first call counts. */
   release(discard?: boolean): void;
 }
 
@@ -131,12 +131,15 @@ export async function lease(pool: Pool): Promise<Lease> {
     lost = true;
   };
   client.on('error', onError);
+  let released = false;
   return {
     client,
     get lost() {
       return lost;
     },
     release(discard = false) {
+      if (released) return;
+      released = true;
       client.removeListener('error', onError);
       client.release(lost || discard);
     },

@@ -8,7 +8,7 @@ import { migrate } from '../lib/migrate';
 import { querySqlFile } from '../lib/sqlFiles';
 import { planWorkflow } from './plan';
 import { runWorkflow } from './runWorkflow';
-import { findWorkflow, resolveParams, type Workflow } from './workflow';
+import { checkDeploymentParams, findWorkflow, resolveParams, type Workflow } from './workflow';
 import { defineWorkflows } from './workflows';
 
 /** `npm run job -- …`: list, plan, run, backfill and look back at workflows. */
@@ -165,6 +165,7 @@ export async function runJobCommand(
 ): Promise<number> {
   const command = parseJobArgs(args);
   const workflows = defineWorkflows(config);
+  checkDeploymentParams(workflows, config.workflowParams);
   if (command.command === 'list') {
     print(listWorkflows(workflows));
     return 0;
@@ -173,15 +174,18 @@ export async function runJobCommand(
   if (command.command === 'run' && workflow !== undefined) {
     const params = resolveParams(workflow, command.overrides, config.workflowParams);
     if (command.dryRun) {
-      const day = command.from ?? new Date().toISOString().slice(0, 10);
+      const days =
+        command.from !== undefined ? daysBetween(command.from, command.to!) : [new Date().toISOString().slice(0, 10)];
+      const trigger = command.from !== undefined ? 'backfill' : 'manual';
       print(
-        planWorkflow(workflow, params, {
-          id: '(dry run)',
-          workflow: workflow.name,
-          trigger: 'manual',
-          logicalDate: day,
-        }),
+        planWorkflow(workflow, params, { id: '(dry run)', workflow: workflow.name, trigger, logicalDate: days[0]! }),
       );
+      if (command.from !== undefined) {
+        print([
+          `  backfill: ${days.length} runs, one per day: ${days.join(', ')}`,
+          `  (days that already have a succeeded backfill run are skipped${command.force ? ', but not with --force' : ''})`,
+        ]);
+      }
       return 0;
     }
   }

@@ -2,13 +2,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isConnectionError, lease, type Lease, type Pool } from '../lib/db';
 import { describeError, PgErrorCode } from '../lib/errors';
 import type { Logger } from '../lib/logger';
-import type { ConditionContext, TaskContext, TaskDefinition, Workflow } from './workflow';
+import type { ConditionContext, TaskContext, TaskDefinition, TaskResult, Workflow } from './workflow';
 
 /**
- * Runs the tasks of one workflow run: each task once all the tasks it comes after succeeded,
+ * Runs the tasks of one workflow run: each task once the tasks it comes after are settled,
  * independent ones side by side (up to the workflow's concurrency), with its condition,
  * fan-out, timeout and retries. Every attempt is logged and handed to `record` (task_runs).
  * It never throws: the outcome says what happened to each task.
+ *
+ * A task that times out or is cancelled by a shutdown is stopped for real: its query is
+ * cancelled on the server and the executor waits for the task to let go of its connection;
+ * a task that does not within GRACE_MS loses the connection (closed), and in a transaction
+ * workflow the whole run fails, since its transaction is gone.
  */
 
 export type TaskStatus = 'succeeded' | 'failed' | 'skipped';
@@ -41,6 +46,10 @@ export interface TaskAttempt {
   error?: string;
 }
 
+interface Queryable {
+  query(text: string, values?: unknown[]): Promise<unknown>;
+}
+
 export interface ExecuteOptions {
   pool: Pool;
   workflow: Workflow;
@@ -49,14 +58,22 @@ export interface ExecuteOptions {
   logger: Logger;
   /** The clock tasks see (ctx.now); task_runs and logs keep real times. */
   now?: () => Date;
-  /** Aborting cancels the running task on the server and skips the rest. */
+  /** Aborting cancels the running tasks on the server; the run fails and nothing more starts. */
   signal?: AbortSignal;
+  /**
+   * A connection of the run's own, idle while the tasks run (runWorkflow's lock connection):
+   * cancellations go through it, so they never wait for a free connection of the pool.
+   */
+  control: Queryable;
   record?: (attempt: TaskAttempt) => Promise<void>;
 }
 
-class TaskTimeout extends Error {}
+/** How long a stopped task gets to let go of its connection before the connection is closed. */
+export const GRACE_MS = 2000;
+const CANCELLED = 'cancelled: the scheduler is shutting down';
 
-/** A connection for a task: the run's shared one in a transaction workflow, its own otherwise. */
+class Stopped extends Error {}
+
 interface Connection {
   lease: Lease;
   backendPid: number;
@@ -84,20 +101,8 @@ export async function executeWorkflow(options: ExecuteOptions): Promise<Executio
   const outcomes: Record<string, TaskOutcome> = {};
   const upstream: Record<string, unknown> = {};
   let shared: Connection | undefined;
-  let setupError: string | undefined;
-  // The run's shared connection died: nothing more can happen in its transaction.
-  let connectionLost = false;
-
-  if (workflow.transaction) {
-    try {
-      shared = await connect(pool);
-      await shared.lease.client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
-    } catch (error) {
-      setupError = describeError(error);
-      shared?.lease.release(true);
-      shared = undefined;
-    }
-  }
+  // Set when nothing more can run: the run's transaction is gone, or it could not start.
+  let fatal: string | undefined;
 
   const record = async (attempt: TaskAttempt): Promise<void> => {
     const fields = {
@@ -115,215 +120,275 @@ export async function executeWorkflow(options: ExecuteOptions): Promise<Executio
     await options.record?.(attempt).catch(() => undefined);
   };
 
-  const skip = async (name: string, reason: string): Promise<void> => {
-    outcomes[name] = { status: 'skipped', rows: 0, attempts: 0, reason };
-    await record({ task: name, attempt: 0, status: 'skipped', startedAt: new Date(), durationMs: 0, error: reason });
-  };
-
   const conditionContext = (): ConditionContext<Record<string, unknown>> => ({
     params: options.params,
     run: options.run,
     now,
     upstream,
   });
-  const context = (name: string, connection: Connection, signal: AbortSignal, item?: unknown): TaskContext => ({
-    ...conditionContext(),
-    ...(item !== undefined ? { item } : {}),
-    db: connection.lease.client,
-    pool,
-    signal,
-    log: logger.child({ task: name }),
-  });
 
-  /** The shared connection of a transaction workflow, or one of its own for the duration of work. */
-  const withConnection = async <T>(work: (connection: Connection) => Promise<T>): Promise<T> => {
-    if (shared !== undefined) return work(shared);
-    const own = await connect(pool);
-    let broken = false;
+  /**
+   * One attempt of `body` on a connection, bounded by timeoutMs and by the shutdown signal.
+   * Inside the run's transaction it runs in a savepoint, rolled back if it fails.
+   */
+  const attempt = async (
+    name: string,
+    connection: Connection,
+    timeoutMs: number,
+    item: unknown,
+    body: (ctx: TaskContext) => Promise<TaskResult>,
+  ): Promise<TaskResult> => {
+    const client = connection.lease.client;
+    const inRunTransaction = connection === shared;
+    const taskSignal = new AbortController();
+    // Queries of the task are also bounded on the server, in case the process is stuck.
+    await client.query("SELECT set_config('statement_timeout', $1, $2)", [String(timeoutMs), inRunTransaction]);
+    if (inRunTransaction) await client.query('SAVEPOINT task_attempt');
+    const ctx: TaskContext = {
+      ...conditionContext(),
+      ...(item !== undefined ? { item } : {}),
+      db: client,
+      pool,
+      sharedTransaction: inRunTransaction,
+      signal: taskSignal.signal,
+      log: logger.child({ task: name }),
+    };
+    const work = body(ctx);
+    let timer: NodeJS.Timeout | undefined;
+    let onShutdown: (() => void) | undefined;
+    const stop = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Stopped(`timed out after ${timeoutMs} ms`)), timeoutMs);
+      onShutdown = () => reject(new Stopped(CANCELLED));
+      if (options.signal?.aborted === true) onShutdown();
+      else options.signal?.addEventListener('abort', onShutdown, { once: true });
+    });
     try {
-      return await work(own);
+      return await Promise.race([work, stop]);
     } catch (error) {
-      broken = isConnectionError(error);
-      throw error;
+      let reason = error;
+      if (error instanceof Stopped) {
+        taskSignal.abort(error);
+        await options.control.query('SELECT pg_cancel_backend($1)', [connection.backendPid]).catch(() => undefined);
+        const settled = await Promise.race([
+          work.then(
+            () => true,
+            () => true,
+          ),
+          sleep(GRACE_MS, false),
+        ]);
+        if (!settled) {
+          // The task did not stop: its connection cannot be trusted with anything else.
+          connection.lease.release(true);
+          if (inRunTransaction)
+            fatal = `${name} did not stop within ${GRACE_MS} ms of being ${error.message}; the run's transaction is closed`;
+          throw Object.assign(error, { connectionClosed: true });
+        }
+      } else if ((error as { code?: unknown }).code === PgErrorCode.queryCanceled) {
+        reason = new Stopped(`timed out after ${timeoutMs} ms`); // statement_timeout, on the server
+      }
+      if (inRunTransaction) {
+        if (connection.lease.lost || isConnectionError(error)) {
+          fatal = `the connection of the run was lost (${describeError(error)}); its transaction is gone`;
+        } else {
+          await client.query('ROLLBACK TO SAVEPOINT task_attempt').catch((rollbackError: unknown) => {
+            fatal = `could not undo ${name} (${describeError(rollbackError)}); the run's transaction is closed`;
+          });
+        }
+      }
+      throw reason;
     } finally {
-      own.lease.release(broken);
+      clearTimeout(timer);
+      if (onShutdown !== undefined) options.signal?.removeEventListener('abort', onShutdown);
+      if (inRunTransaction && fatal === undefined)
+        await client.query('RELEASE SAVEPOINT task_attempt').catch(() => undefined);
     }
   };
 
-  /** One attempt of one execution (one item) of a task, within its timeout. */
-  const attempt = async (
-    name: string,
-    task: TaskDefinition,
-    item: unknown,
-  ): Promise<{ rows: number; value: unknown }> =>
-    withConnection(async (connection) => {
-      const timeoutMs = task.timeoutMs ?? workflow.taskTimeoutMs;
-      const taskSignal = new AbortController();
-      const cancelOnServer = (): void => {
-        pool.query('SELECT pg_cancel_backend($1)', [connection.backendPid]).catch(() => undefined);
-      };
-      const onShutdown = (): void => {
-        taskSignal.abort(options.signal?.reason);
-        cancelOnServer();
-      };
-      options.signal?.addEventListener('abort', onShutdown, { once: true });
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          taskSignal.abort(new TaskTimeout());
-          cancelOnServer();
-          reject(new TaskTimeout(`timed out after ${timeoutMs} ms`));
-        }, timeoutMs);
-      });
-      const inRunTransaction = connection === shared;
-      try {
-        if (inRunTransaction) await connection.lease.client.query('SAVEPOINT task_attempt');
-        const result = await Promise.race([task.run(context(name, connection, taskSignal.signal, item)), timedOut]);
-        if (inRunTransaction) await connection.lease.client.query('RELEASE SAVEPOINT task_attempt');
-        return { rows: result.rows ?? 0, value: result.value };
-      } catch (error) {
-        // Undo the attempt's work inside the run's transaction, so that a retry starts clean.
-        if (inRunTransaction) {
-          await connection.lease.client.query('ROLLBACK TO SAVEPOINT task_attempt').catch(() => {
-            connectionLost = true;
-          });
-          if (connection.lease.lost || isConnectionError(error)) connectionLost = true;
-        }
-        if ((error as { code?: unknown }).code === PgErrorCode.queryCanceled || error instanceof TaskTimeout) {
-          if (taskSignal.signal.reason instanceof TaskTimeout) throw new TaskTimeout(`timed out after ${timeoutMs} ms`);
-          if (options.signal?.aborted === true) throw new Error('cancelled: the scheduler is shutting down');
-        }
-        throw error;
-      } finally {
-        clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onShutdown);
-      }
-    });
+  /** Runs work on the run's shared connection, or on a connection of its own, released after. */
+  const onConnection = async <T>(work: (connection: Connection) => Promise<T>): Promise<T> => {
+    if (shared !== undefined) return work(shared);
+    const own = await connect(pool);
+    let discard = false;
+    try {
+      const result = await work(own);
+      await own.lease.client.query('RESET statement_timeout');
+      return result;
+    } catch (error) {
+      discard = (error as { connectionClosed?: boolean }).connectionClosed === true || isConnectionError(error);
+      if (!discard) await own.lease.client.query('RESET statement_timeout').catch(() => (discard = true));
+      throw error;
+    } finally {
+      // A task that would not stop had its connection closed already; a second release is a no-op.
+      own.lease.release(discard);
+    }
+  };
 
-  /** All executions and attempts of one task; resolves with its outcome. */
+  /** All executions (items) and attempts of one task. */
   const runTask = async (name: string, task: TaskDefinition): Promise<TaskOutcome> => {
+    const timeoutMs = task.timeoutMs ?? workflow.taskTimeoutMs;
     let items: readonly unknown[] = [undefined];
     const forEach = task.forEach;
     if (forEach !== undefined) {
-      items = await withConnection(async (connection) =>
-        forEach(context(name, connection, new AbortController().signal)),
-      );
+      const started = Date.now();
+      const startedAt = new Date();
+      try {
+        const listed = await onConnection((connection) =>
+          attempt(name, connection, timeoutMs, undefined, async (ctx) => ({ value: await forEach(ctx) })),
+        );
+        items = listed.value as readonly unknown[];
+      } catch (error) {
+        const reason = `forEach: ${describeError(error)}`;
+        await record({
+          task: name,
+          attempt: 1,
+          status: 'failed',
+          startedAt,
+          durationMs: Date.now() - started,
+          error: reason,
+        });
+        return { status: 'failed', rows: 0, attempts: 1, reason };
+      }
     }
     let rows = 0;
     let attempts = 0;
     const values: unknown[] = [];
     for (const item of items) {
+      const label = itemLabel(item);
       const maxAttempts = (task.retries ?? 0) + 1;
       for (let n = 1; ; n += 1) {
-        attempts += 1;
         const startedAt = new Date();
         const started = Date.now();
-        const label = itemLabel(item);
+        const fields = { task: name, ...(label !== undefined ? { item: label } : {}), attempt: n, startedAt };
+        const refusal = fatal ?? (options.signal?.aborted === true ? CANCELLED : undefined);
+        if (refusal !== undefined) {
+          await record({ ...fields, status: 'failed', durationMs: 0, error: refusal });
+          return { status: 'failed', rows, attempts, reason: refusal };
+        }
+        attempts += 1;
         try {
-          if (setupError !== undefined) throw new Error(setupError);
-          if (connectionLost) throw new Error('the connection of the run was lost; its transaction is gone');
-          const result = await attempt(name, task, item);
-          rows += result.rows;
+          const result = await onConnection((connection) =>
+            attempt(name, connection, timeoutMs, item, (ctx) => task.run(ctx)),
+          );
+          rows += result.rows ?? 0;
           values.push(result.value);
-          await record({
-            task: name,
-            ...(label !== undefined ? { item: label } : {}),
-            attempt: n,
-            status: 'succeeded',
-            rows: result.rows,
-            startedAt,
-            durationMs: Date.now() - started,
-          });
+          await record({ ...fields, status: 'succeeded', rows: result.rows ?? 0, durationMs: Date.now() - started });
           break;
         } catch (error) {
-          const message = describeError(error);
-          const stopping = options.signal?.aborted === true || setupError !== undefined || connectionLost;
-          const retry = n < maxAttempts && !stopping;
+          const reason = describeError(error);
+          const retry = n < maxAttempts && fatal === undefined && options.signal?.aborted !== true;
           await record({
-            task: name,
-            ...(label !== undefined ? { item: label } : {}),
-            attempt: n,
+            ...fields,
             status: retry ? 'retried' : 'failed',
-            startedAt,
             durationMs: Date.now() - started,
-            error: message,
+            error: reason,
           });
-          if (!retry) return { status: 'failed', rows, attempts, reason: message };
+          if (!retry) return { status: 'failed', rows, attempts, reason };
           const delayMs = (task.retryDelayMs ?? 1000) * 2 ** (n - 1);
+          // A shutdown during the wait ends it; the next turn of the loop records the cancellation.
           await sleep(delayMs, undefined, options.signal === undefined ? {} : { signal: options.signal }).catch(
             () => undefined,
           );
         }
       }
     }
-    return { status: 'succeeded', rows, attempts, value: task.forEach === undefined ? values[0] : values };
+    return { status: 'succeeded', rows, attempts, value: forEach === undefined ? values[0] : values };
   };
 
-  // The DAG walk: start every task whose dependencies are settled, up to `concurrency` at once.
-  const running = new Map<string, Promise<void>>();
-  const waiting = new Set(workflow.order);
-  while (waiting.size > 0 || running.size > 0) {
-    for (const name of [...waiting]) {
-      const task = workflow.tasks[name]!;
-      const dependencies = task.after ?? [];
-      if (!dependencies.every((d) => outcomes[d] !== undefined)) continue;
-      if (running.size >= workflow.concurrency) break;
-      waiting.delete(name);
-      const blocked = dependencies.find((d) => outcomes[d]!.status !== 'succeeded');
-      if (blocked !== undefined) {
-        await skip(name, `${blocked} ${outcomes[blocked]!.status === 'failed' ? 'failed' : 'was skipped'}`);
-        continue;
-      }
-      if (options.signal?.aborted === true) {
-        await skip(name, 'the scheduler is shutting down');
-        continue;
-      }
-      if (task.when !== undefined) {
-        let go: boolean;
-        try {
-          go = task.when(conditionContext());
-        } catch (error) {
-          outcomes[name] = { status: 'failed', rows: 0, attempts: 0, reason: `when: ${describeError(error)}` };
-          await record({
-            task: name,
-            attempt: 0,
-            status: 'failed',
-            startedAt: new Date(),
-            durationMs: 0,
-            error: outcomes[name].reason!,
-          });
-          continue;
-        }
-        if (!go) {
-          await skip(name, 'its condition (when) is false');
-          continue;
-        }
-      }
-      running.set(
-        name,
-        runTask(name, task)
-          .catch((error: unknown): TaskOutcome => ({
-            status: 'failed',
-            rows: 0,
-            attempts: 1,
-            reason: describeError(error),
-          }))
-          .then((outcome) => {
-            outcomes[name] = outcome;
-            if (outcome.status === 'succeeded') upstream[name] = outcome.value;
-            running.delete(name);
-          }),
-      );
+  const skip = async (name: string, reason: string): Promise<void> => {
+    outcomes[name] = { status: 'skipped', rows: 0, attempts: 0, reason };
+    await record({ task: name, attempt: 0, status: 'skipped', startedAt: new Date(), durationMs: 0, error: reason });
+  };
+
+  /** Whether a task may start, given how the tasks it comes after ended: a reason to skip it, or undefined. */
+  const blockedBy = (task: TaskDefinition): string | undefined => {
+    for (const dependency of task.after ?? []) {
+      const status = outcomes[dependency]!.status;
+      if (status === 'failed') return `${dependency} failed`;
+      if (status === 'skipped' && task.runAfterSkipped !== true) return `${dependency} was skipped`;
     }
-    if (running.size > 0) await Promise.race(running.values());
+    return undefined;
+  };
+
+  const running = new Map<string, Promise<void>>();
+  try {
+    if (workflow.transaction) {
+      try {
+        shared = await connect(pool);
+        await shared.lease.client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+      } catch (error) {
+        fatal = `could not open the run's transaction: ${describeError(error)}`;
+      }
+    }
+    // The DAG walk: start every task whose dependencies are settled, up to `concurrency` at once.
+    const waiting = new Set(workflow.order);
+    while (waiting.size > 0 || running.size > 0) {
+      for (const name of [...waiting]) {
+        const task = workflow.tasks[name]!;
+        if (!(task.after ?? []).every((d) => outcomes[d] !== undefined)) continue;
+        if (running.size >= workflow.concurrency) break;
+        waiting.delete(name);
+        const blocked = blockedBy(task) ?? fatal ?? (options.signal?.aborted === true ? CANCELLED : undefined);
+        if (blocked !== undefined) {
+          await skip(name, blocked);
+          continue;
+        }
+        if (task.when !== undefined) {
+          let go: boolean;
+          try {
+            go = task.when(conditionContext());
+          } catch (error) {
+            const reason = `when: ${describeError(error)}`;
+            outcomes[name] = { status: 'failed', rows: 0, attempts: 0, reason };
+            await record({
+              task: name,
+              attempt: 0,
+              status: 'failed',
+              startedAt: new Date(),
+              durationMs: 0,
+              error: reason,
+            });
+            continue;
+          }
+          if (!go) {
+            await skip(name, 'its condition (when) is false');
+            continue;
+          }
+        }
+        running.set(
+          name,
+          runTask(name, task)
+            .catch((error: unknown): TaskOutcome => ({
+              status: 'failed',
+              rows: 0,
+              attempts: 1,
+              reason: describeError(error),
+            }))
+            .then((outcome) => {
+              outcomes[name] = outcome;
+              if (outcome.status === 'succeeded') upstream[name] = outcome.value;
+              running.delete(name);
+            }),
+        );
+      }
+      if (running.size > 0) await Promise.race(running.values());
+    }
+  } finally {
+    await Promise.allSettled(running.values());
   }
 
-  const failed = workflow.order.filter((name) => outcomes[name]!.status === 'failed');
-  let error = failed.length > 0 ? failed.map((name) => `${name}: ${outcomes[name]!.reason}`).join('; ') : undefined;
+  const failed = workflow.order.filter((name) => outcomes[name]?.status === 'failed');
+  const cancelled =
+    options.signal?.aborted === true && workflow.order.some((name) => outcomes[name]?.status !== 'succeeded');
+  let error =
+    failed.length > 0
+      ? failed.map((name) => `${name}: ${outcomes[name]!.reason}`).join('; ')
+      : cancelled
+        ? CANCELLED
+        : fatal;
   if (shared !== undefined) {
-    let discard = connectionLost;
+    let discard = fatal !== undefined;
     try {
-      if (!connectionLost) await shared.lease.client.query(failed.length === 0 ? 'COMMIT' : 'ROLLBACK');
+      if (!discard) await shared.lease.client.query(error === undefined ? 'COMMIT' : 'ROLLBACK');
     } catch (commitError) {
       error ??= `commit failed: ${describeError(commitError)}`;
       discard = true;
@@ -334,8 +399,8 @@ export async function executeWorkflow(options: ExecuteOptions): Promise<Executio
   }
   const publishRows = workflow.order
     .filter((name) => workflow.tasks[name]!.kind === 'publish')
-    .map((name) => outcomes[name]!.rows);
-  const lastWithRows = [...workflow.order].reverse().find((name) => outcomes[name]!.rows > 0);
+    .map((name) => outcomes[name]?.rows ?? 0);
+  const lastWithRows = [...workflow.order].reverse().find((name) => (outcomes[name]?.rows ?? 0) > 0);
   return {
     status: error === undefined ? 'succeeded' : 'failed',
     tasks: outcomes,

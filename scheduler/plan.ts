@@ -37,7 +37,7 @@ export function planWorkflow(
   workflow.order.forEach((name, index) => {
     const task = workflow.tasks[name]!;
     let verdict = 'runs';
-    const blocked = (task.after ?? []).find((d) => skipped.has(d));
+    const blocked = task.runAfterSkipped === true ? undefined : (task.after ?? []).find((d) => skipped.has(d));
     if (blocked !== undefined) {
       verdict = `SKIPPED (it comes after ${blocked}, which is skipped)`;
       skipped.add(name);

@@ -101,8 +101,11 @@ export async function runWorkflow(
       logger: log,
       now,
       ...(request.signal !== undefined ? { signal: request.signal } : {}),
+      // The lock connection idles during the run: history and cancellations go through it, so
+      // they never wait for a free connection of the pool.
+      control: leased.client,
       record: (attempt) =>
-        querySqlFile(pool, 'scheduler/record_task_run.sql', [
+        querySqlFile(leased!.client, 'scheduler/record_task_run.sql', [
           runId,
           attempt.task,
           attempt.item ?? null,

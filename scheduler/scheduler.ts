@@ -3,7 +3,7 @@ import { createTask, type ScheduledTask } from 'node-cron';
 import type { Pool } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { newRunId, runWorkflow, type RunOutcome } from './runWorkflow';
-import { resolveParams, type Trigger, type Workflow } from './workflow';
+import { checkDeploymentParams, resolveParams, type Trigger, type Workflow } from './workflow';
 
 /**
  * Runs each workflow on its cron schedule, and once at start so its tables exist without waiting
@@ -24,6 +24,7 @@ export class Scheduler {
     private readonly logger: Logger,
     deploymentParams: Record<string, string> = {},
   ) {
+    checkDeploymentParams(workflows, deploymentParams);
     this.params = new Map(workflows.map((w) => [w.name, resolveParams(w, {}, deploymentParams)]));
   }
 

@@ -21,12 +21,38 @@ function defaultSqlParams<P>(ctx: TaskContext<P>): Record<string, string | numbe
   return values;
 }
 
+// The job.* settings made on each connection of a run's transaction, to clear them for the next task.
+const settingsMade = new WeakMap<object, Set<string>>();
+
+/**
+ * Sets the task's parameters as job.<key> settings, local to a transaction, then runs the file.
+ * Outside the run's transaction the two go into a transaction of their own (a setting local to
+ * an autocommit statement would be gone before the file runs); inside it, settings left by an
+ * earlier task are cleared first, so that no task sees another's.
+ */
 async function runSqlFile<P>(ctx: TaskContext<P>, file: string, params: SqlParams<P>) {
-  // Settings last until the end of the transaction (the run's, or this task's own statement).
-  for (const [key, value] of Object.entries(params(ctx))) {
-    await ctx.db.query('SELECT set_config($1, $2, $3)', [`job.${key}`, String(value), true]);
+  const values = params(ctx);
+  const run = async () => {
+    const left = settingsMade.get(ctx.db) ?? new Set<string>();
+    for (const key of left) {
+      if (!(key in values)) await ctx.db.query('SELECT set_config($1, $2, true)', [`job.${key}`, '']);
+    }
+    for (const [key, value] of Object.entries(values)) {
+      await ctx.db.query('SELECT set_config($1, $2, true)', [`job.${key}`, String(value)]);
+    }
+    if (ctx.sharedTransaction) settingsMade.set(ctx.db, new Set(Object.keys(values)));
+    return [await querySqlFile(ctx.db, file)].flat();
+  };
+  if (ctx.sharedTransaction) return run();
+  await ctx.db.query('BEGIN');
+  try {
+    const results = await run();
+    await ctx.db.query('COMMIT');
+    return results;
+  } catch (error) {
+    await ctx.db.query('ROLLBACK').catch(() => undefined);
+    throw error;
   }
-  return [await querySqlFile(ctx.db, file)].flat();
 }
 
 function rowsOf(results: { rowCount: number | null; command: string }[]): number {

@@ -109,6 +109,8 @@ export interface TaskContext<P = Record<string, unknown>> {
   readonly item?: unknown;
   /** The task's connection: the run's transaction when the workflow has `transaction: true`. */
   readonly db: PoolClient;
+  /** True when ctx.db is the run's transaction (`transaction: true`); otherwise each statement commits on its own. */
+  readonly sharedTransaction: boolean;
   /** The pool, for work that needs connections of its own (a load). */
   readonly pool: Pool;
   /** Aborted when the task times out or the scheduler shuts down. */
@@ -129,10 +131,15 @@ export type ConditionContext<P> = Pick<TaskContext<P>, 'params' | 'run' | 'now' 
 export interface TaskOptions<P> {
   /** Names of the tasks that must succeed before this one starts. */
   after?: readonly string[];
-  /** Runs the task only when true; otherwise it, and every task after it, is skipped. */
-  when?: (ctx: ConditionContext<P>) => boolean;
+  /** Runs the task only when true; otherwise it is skipped, and so is every task after it (but see runAfterSkipped). */
+  when?(ctx: ConditionContext<P>): boolean;
+  /**
+   * Runs even when a task it comes after was skipped (not when one failed): the join after an
+   * if/else pair of `when`s.
+   */
+  runAfterSkipped?: boolean;
   /** Fan-out: runs the task once per item of the list, one after the other, ctx.item being the item. */
-  forEach?: (ctx: Omit<TaskContext<P>, 'item'>) => readonly unknown[] | Promise<readonly unknown[]>;
+  forEach?(ctx: Omit<TaskContext<P>, 'item'>): readonly unknown[] | Promise<readonly unknown[]>;
   /** Attempts after the first one when the task fails (default 0). */
   retries?: number;
   /** Wait before the first retry, doubled before each next one (default 1000 ms). */
@@ -238,6 +245,10 @@ export function defineWorkflow<S extends ParamSpecs>(definition: WorkflowDefinit
     problems.push(`timezone ${JSON.stringify(timezone)} is not an IANA time zone`);
   }
   if (Object.keys(tasks).length === 0) problems.push('it has no tasks');
+  const concurrency = definition.concurrency ?? 2;
+  if (!Number.isInteger(concurrency) || concurrency < 1) problems.push('concurrency must be a whole number >= 1');
+  const taskTimeoutMs = definition.taskTimeoutMs ?? 60_000;
+  if (!(taskTimeoutMs > 0)) problems.push('taskTimeoutMs must be > 0');
   for (const [task, spec] of Object.entries(tasks)) {
     if (!/^[a-z][a-z0-9_]*$/.test(task)) problems.push(`task name ${JSON.stringify(task)} must be lower_snake_case`);
     const unknown = (spec.after ?? []).filter((dependency) => !(dependency in tasks));
@@ -246,6 +257,9 @@ export function defineWorkflow<S extends ParamSpecs>(definition: WorkflowDefinit
     if ((spec.after ?? []).includes(task)) problems.push(`task ${task} comes after itself`);
     if ((spec.retries ?? 0) < 0 || !Number.isInteger(spec.retries ?? 0))
       problems.push(`task ${task}: retries must be a whole number >= 0`);
+    if (spec.timeoutMs !== undefined && !(spec.timeoutMs > 0)) problems.push(`task ${task}: timeoutMs must be > 0`);
+    if (spec.retryDelayMs !== undefined && !(spec.retryDelayMs >= 0))
+      problems.push(`task ${task}: retryDelayMs must be >= 0`);
   }
   for (const [key, spec] of Object.entries(definition.params)) {
     if (!/^[a-z][a-z0-9_]*$/.test(key)) problems.push(`parameter name ${JSON.stringify(key)} must be lower_snake_case`);
@@ -261,8 +275,8 @@ export function defineWorkflow<S extends ParamSpecs>(definition: WorkflowDefinit
     timezone,
     params: definition.params,
     transaction: definition.transaction ?? false,
-    concurrency: definition.transaction === true ? 1 : Math.max(1, definition.concurrency ?? 2),
-    taskTimeoutMs: definition.taskTimeoutMs ?? 60_000,
+    concurrency: definition.transaction === true ? 1 : concurrency,
+    taskTimeoutMs,
     tasks: tasks as Record<string, TaskDefinition<ParamsOf<S>>>,
     order,
   };
@@ -280,7 +294,7 @@ export function resolveParams(
 ): Record<string, unknown> {
   const problems: string[] = [];
   for (const key of Object.keys(overrides)) {
-    if (!(key in workflow.params)) {
+    if (!Object.hasOwn(workflow.params, key)) {
       problems.push(`unknown parameter ${key} (known: ${Object.keys(workflow.params).join(', ') || 'none'})`);
     }
   }
@@ -299,6 +313,23 @@ export function resolveParams(
   }
   if (problems.length > 0) throw new ConfigError(`workflow ${workflow.name}: ${problems.join('; ')}`);
   return values;
+}
+
+/**
+ * Every WORKFLOW_* variable must name a parameter of a workflow: a misspelt one would otherwise
+ * be ignored without a word. Checked when the scheduler or the command line starts.
+ */
+export function checkDeploymentParams(
+  workflows: readonly Pick<Workflow, 'name' | 'params'>[],
+  env: Record<string, string>,
+): void {
+  const known = new Set(workflows.flatMap((w) => Object.keys(w.params).map((key) => environmentName(w.name, key))));
+  const unknown = Object.keys(env).filter((name) => name.startsWith('WORKFLOW_') && !known.has(name));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `unknown workflow parameter variable${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known: ${[...known].join(', ') || 'none'}`,
+    );
+  }
 }
 
 /** The environment variable that sets a parameter for a deployment. */

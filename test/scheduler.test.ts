@@ -31,7 +31,7 @@ function makeTestJob(taskTimeoutMs = 10_000): Workflow {
       audit: audit('../test/fixtures/sql/test_job_audit.sql', { after: ['build'] }),
       publish: publish('../test/fixtures/sql/test_job_publish.sql', { after: ['audit'] }),
     }),
-  }) as Workflow;
+  });
 }
 const testJob = makeTestJob();
 
@@ -102,7 +102,7 @@ test('a failed audit keeps the published table and fails the run with the reason
       ...rollingAverage.tasks,
       audit: audit('../test/fixtures/sql/failing_audit.sql', { after: ['build'] }),
     }),
-  }) as Workflow;
+  });
 
   const outcome = await runWorkflow(db.pool, failing, request(failing), logger);
 

@@ -1,10 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readConfig } from '../lib/config';
+import { createPool, type Pool } from '../lib/db';
 import { loadFile } from '../loader/loadFile';
 import { ConfigError } from '../lib/errors';
 import { planWorkflow } from '../scheduler/plan';
 import { runWorkflow, type RunOutcome } from '../scheduler/runWorkflow';
-import { defineWorkflow, param, resolveParams, WorkflowDefinitionError, type Workflow } from '../scheduler/workflow';
+import { GRACE_MS } from '../scheduler/executor';
+import {
+  checkDeploymentParams,
+  defineWorkflow,
+  param,
+  resolveParams,
+  WorkflowDefinitionError,
+  type Workflow,
+} from '../scheduler/workflow';
 import { defineWorkflows } from '../scheduler/workflows';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { HEADER, tempDir, writeFile } from './support/files';
@@ -96,7 +105,7 @@ describe('defining a workflow', () => {
 });
 
 describe('parameters', () => {
-  const workflow = dailyLoanTotals as unknown as Workflow;
+  const workflow = dailyLoanTotals;
 
   test('defaults, then the deployment environment, then the command line', () => {
     expect(resolveParams(workflow)).toEqual({ days: 7, notify: false });
@@ -168,7 +177,7 @@ describe('conditions, fan-out, retries, timeouts and failures', () => {
     await loadFile(db.pool, writeFile(tempDir(), 'days.csv', [HEADER, '2021-09-03,10,2,6', '2021-09-04,8,4,4']), {
       strict: true,
     });
-    const outcome = await run(dailyLoanTotals as unknown as Workflow, { days: '3' });
+    const outcome = await run(dailyLoanTotals, { days: '3' });
     expect(outcome.status).toBe('succeeded');
     expect(outcome.tasks!.report).toMatchObject({ status: 'skipped', reason: 'its condition (when) is false' });
     expect(outcome.tasks!.compute).toMatchObject({ status: 'succeeded', attempts: 3, value: [1, 0.8, null] });
@@ -205,7 +214,7 @@ describe('conditions, fan-out, retries, timeouts and failures', () => {
           { retries: 3, retryDelayMs: 20 },
         ),
       }),
-    }) as Workflow;
+    });
     const outcome = await run(workflow);
     expect(outcome).toMatchObject({
       status: 'succeeded',
@@ -229,7 +238,7 @@ describe('conditions, fan-out, retries, timeouts and failures', () => {
         }),
         after_full: fn('after full', () => 'x', { after: ['full'] }),
       }),
-    }) as Workflow;
+    });
     const outcome = await run(workflow);
     expect(outcome.status).toBe('succeeded');
     expect(Object.fromEntries(Object.entries(outcome.tasks!).map(([k, v]) => [k, v.status]))).toEqual({
@@ -276,7 +285,7 @@ describe('conditions, fan-out, retries, timeouts and failures', () => {
         }),
         after_slow: fn('after slow', () => 1, { after: ['slow'] }),
       }),
-    }) as Workflow;
+    });
     const started = Date.now();
     const outcome = await run(workflow);
     expect(Date.now() - started).toBeLessThan(5000);
@@ -328,7 +337,7 @@ describe('conditions, fan-out, retries, timeouts and failures', () => {
             { after: ['first'] },
           ),
         }),
-      }) as Workflow;
+      });
     const failed = await run(make(true));
     expect(failed.status).toBe('failed');
     expect((await db.pool.query('SELECT count(*)::int AS n FROM tx_rows')).rows[0].n).toBe(0);
@@ -361,11 +370,242 @@ describe('the load task and an audit with a check', () => {
             Number(rows[0]!.n) >= ctx.params.at_least ? undefined : `only ${String(rows[0]!.n)} days in 2022-02`,
         }),
       }),
-    }) as Workflow;
+    });
     const ok = await run(workflow);
     expect(ok).toMatchObject({ status: 'succeeded', tasks: { load: { rows: 1 }, check: { status: 'succeeded' } } });
     const refused = await run(workflow, { at_least: '2' });
     expect(refused.status).toBe('failed');
     expect(refused.error).toBe('check: audit failed, nothing published: only 1 days in 2022-02');
+  });
+});
+
+describe('stopping tasks for real', () => {
+  const { logger } = captureLogger();
+  const runWith = (workflow: Workflow, extra: { signal?: AbortSignal; pool?: Pool } = {}) =>
+    runWorkflow(
+      extra.pool ?? db.pool,
+      workflow,
+      {
+        trigger: 'manual',
+        params: resolveParams(workflow),
+        now: clock,
+        ...(extra.signal ? { signal: extra.signal } : {}),
+      },
+      logger,
+    );
+
+  beforeEach(async () => {
+    await db.pool.query('CREATE TABLE IF NOT EXISTS stop_rows (n int)');
+    await db.pool.query('TRUNCATE stop_rows');
+  });
+  const count = async (): Promise<number> =>
+    (await db.pool.query('SELECT count(*)::int AS n FROM stop_rows')).rows[0].n;
+
+  test('a shutdown between two tasks fails the run and commits nothing', async () => {
+    const shutdown = new AbortController();
+    const workflow = defineWorkflow({
+      name: 'stopped_between',
+      description: 'shutdown after the first task',
+      schedule: '* * * * *',
+      transaction: true,
+      params: {},
+      tasks: ({ fn }) => ({
+        first: fn('insert, then the shutdown comes', async (ctx) => {
+          await ctx.db.query('INSERT INTO stop_rows VALUES (1)');
+          setImmediate(() => shutdown.abort()); // right after this task has ended
+        }),
+        second: fn('never runs', () => 1, { after: ['first'] }),
+      }),
+    });
+    const outcome = await runWith(workflow, { signal: shutdown.signal });
+    expect(outcome).toMatchObject({ status: 'failed', error: 'cancelled: the scheduler is shutting down' });
+    expect(outcome.tasks).toMatchObject({ first: { status: 'succeeded' }, second: { status: 'skipped' } });
+    expect(await count()).toBe(0);
+  });
+
+  test('a timed-out attempt that ignores its signal is waited for and undone before the retry', async () => {
+    let calls = 0;
+    const workflow = defineWorkflow({
+      name: 'slow_then_fast',
+      description: 'the first attempt overruns its timeout, then inserts anyway',
+      schedule: '* * * * *',
+      transaction: true,
+      params: {},
+      tasks: ({ fn }) => ({
+        write: fn(
+          'insert one row',
+          async (ctx) => {
+            calls += 1;
+            if (calls === 1) await sleep(500); // ignores ctx.signal
+            await ctx.db.query('INSERT INTO stop_rows VALUES ($1)', [calls]);
+          },
+          { timeoutMs: 100, retries: 1, retryDelayMs: 10 },
+        ),
+      }),
+    });
+    const outcome = await runWith(workflow);
+    expect(outcome.status).toBe('succeeded');
+    expect(await taskRuns(outcome.runId)).toEqual(['write#1:retried', 'write#2:succeeded']);
+    // Only the second attempt's row: the first one's was rolled back with its savepoint.
+    expect((await db.pool.query('SELECT n FROM stop_rows')).rows).toEqual([{ n: 2 }]);
+  });
+
+  test('a shutdown during a retry wait starts no new attempt', async () => {
+    const shutdown = new AbortController();
+    let calls = 0;
+    const workflow = defineWorkflow({
+      name: 'backing_off',
+      description: 'fails, waits 5 s to retry',
+      schedule: '* * * * *',
+      params: {},
+      tasks: ({ fn }) => ({
+        flaky: fn(
+          'always fails',
+          () => {
+            calls += 1;
+            setTimeout(() => shutdown.abort(), 100);
+            throw new Error('down');
+          },
+          { retries: 3, retryDelayMs: 5000 },
+        ),
+      }),
+    });
+    const started = Date.now();
+    const outcome = await runWith(workflow, { signal: shutdown.signal });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(calls).toBe(1);
+    expect(outcome).toMatchObject({ status: 'failed' });
+    expect(await taskRuns(outcome.runId)).toEqual(['flaky#1:retried', 'flaky#2:failed']);
+  });
+
+  test('a shutdown stops a task that ignores its signal, and the run is recorded as failed', async () => {
+    const shutdown = new AbortController();
+    const workflow = defineWorkflow({
+      name: 'deaf_task',
+      description: 'sleeps without looking at ctx.signal',
+      schedule: '* * * * *',
+      params: {},
+      tasks: ({ fn }) => ({ deaf: fn('sleep 1 s', () => sleep(1000)) }),
+    });
+    setTimeout(() => shutdown.abort(), 100);
+    const started = Date.now();
+    const outcome = await runWith(workflow, { signal: shutdown.signal });
+    expect(Date.now() - started).toBeLessThan(GRACE_MS + 1000);
+    expect(outcome).toMatchObject({ status: 'failed', error: 'deaf: cancelled: the scheduler is shutting down' });
+    const { rows } = await db.pool.query('SELECT status FROM job_runs WHERE run_id = $1', [outcome.runId]);
+    expect(rows[0].status).toBe('failed');
+  });
+
+  test('a timeout is enforced and recorded even when the pool has no connection to spare', async () => {
+    const smallPool = createPool(db.config, 'two connections', { max: 2 });
+    try {
+      const workflow = defineWorkflow({
+        name: 'starved',
+        description: 'lock connection + run transaction = the whole pool',
+        schedule: '* * * * *',
+        transaction: true,
+        params: {},
+        tasks: ({ fn }) => ({
+          slow: fn('a long query', (ctx) => ctx.db.query('SELECT pg_sleep(30)'), { timeoutMs: 200 }),
+        }),
+      });
+      const started = Date.now();
+      const outcome = await runWith(workflow, { pool: smallPool });
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(outcome).toMatchObject({ status: 'failed', error: 'slow: timed out after 200 ms' });
+      expect(await taskRuns(outcome.runId)).toEqual(['slow#1:failed']);
+    } finally {
+      await smallPool.end();
+    }
+  });
+});
+
+describe('parameters reach SQL, and only the task they are for', () => {
+  const settingsWorkflow = (transaction: boolean) =>
+    defineWorkflow({
+      name: transaction ? 'settings_in_transaction' : 'settings_autocommit',
+      description: 'reads its settings back',
+      schedule: '* * * * *',
+      transaction,
+      params: { n: param.integer({ default: 5, min: 0, max: 10, description: 'a number' }) },
+      tasks: ({ sql }) => ({
+        fan: sql('../test/fixtures/sql/read_settings.sql', { forEach: () => ['x', 'y'] }),
+        plain: sql('../test/fixtures/sql/read_settings.sql', { after: ['fan'] }),
+      }),
+    });
+
+  test.each([false, true])('transaction: %s', async (transaction) => {
+    const outcome = await run(settingsWorkflow(transaction));
+    expect(outcome.status).toBe('succeeded');
+    expect(outcome.tasks!.fan!.value).toEqual([[{ n: '5', item: 'x' }], [{ n: '5', item: 'y' }]]);
+    // The fan-out's job.item does not leak into the next task.
+    expect(outcome.tasks!.plain!.value).toEqual([{ n: '5', item: null }]);
+  });
+});
+
+describe('more definition and parameter checks', () => {
+  test('a forEach that fails fails its task, recorded', async () => {
+    const workflow = defineWorkflow({
+      name: 'bad_list',
+      description: 'the list cannot be made',
+      schedule: '* * * * *',
+      params: {},
+      tasks: ({ fn }) => ({
+        each: fn('per item', () => 1, {
+          forEach: () => {
+            throw new Error('no list today');
+          },
+        }),
+      }),
+    });
+    const outcome = await run(workflow);
+    expect(outcome).toMatchObject({ status: 'failed', error: 'each: forEach: no list today' });
+    expect(await taskRuns(outcome.runId)).toEqual(['each#1:failed']);
+  });
+
+  test('runAfterSkipped: the join after an if/else runs', async () => {
+    const workflow = defineWorkflow({
+      name: 'join',
+      description: 'if/else, then a join',
+      schedule: '* * * * *',
+      params: { full: param.boolean({ default: true, description: 'full' }) },
+      tasks: ({ fn }) => ({
+        full: fn('full', () => 'full', { when: (ctx) => ctx.params.full }),
+        incremental: fn('incremental', () => 'incremental', { when: (ctx) => !ctx.params.full }),
+        join: fn('join', (ctx) => ctx.upstream.full ?? ctx.upstream.incremental, {
+          after: ['full', 'incremental'],
+          runAfterSkipped: true,
+        }),
+      }),
+    });
+    const outcome = await run(workflow, { full: 'false' });
+    expect(outcome.tasks).toMatchObject({
+      full: { status: 'skipped' },
+      incremental: { status: 'succeeded' },
+      join: { status: 'succeeded', value: 'incremental' },
+    });
+  });
+
+  test('numeric options are checked when the workflow is defined', () => {
+    expect(() =>
+      defineWorkflow({
+        name: 'numbers',
+        description: 'bad numbers',
+        schedule: '* * * * *',
+        concurrency: Number.NaN,
+        taskTimeoutMs: 0,
+        params: {},
+        tasks: ({ fn }) => ({ a: fn('a', () => 1, { timeoutMs: -1, retryDelayMs: -5 }) }),
+      }),
+    ).toThrow(
+      'workflow numbers: concurrency must be a whole number >= 1; taskTimeoutMs must be > 0; task a: timeoutMs must be > 0; task a: retryDelayMs must be >= 0',
+    );
+  });
+
+  test('a misspelt WORKFLOW_ variable, or an inherited name as a parameter, is refused', () => {
+    expect(() => checkDeploymentParams([dailyLoanTotals], { WORKFLOW_DAILY_LOAN_TOTALS_DAYZ: '3' })).toThrow(
+      /unknown workflow parameter variable WORKFLOW_DAILY_LOAN_TOTALS_DAYZ; known: WORKFLOW_DAILY_LOAN_TOTALS_DAYS, WORKFLOW_DAILY_LOAN_TOTALS_NOTIFY/,
+    );
+    expect(() => resolveParams(dailyLoanTotals, { constructor: '1' })).toThrow(/unknown parameter constructor/);
   });
 });

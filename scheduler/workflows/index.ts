@@ -4,5 +4,5 @@ import { defaultLiquidationRollingAvgHist } from './defaultLiquidationRollingAvg
 
 /** Every workflow the scheduler runs. Add yours here (README, "Writing a workflow"). */
 export function defineWorkflows(config: Config): Workflow[] {
-  return [defaultLiquidationRollingAvgHist(config)] as Workflow[];
+  return [defaultLiquidationRollingAvgHist(config)];
 }
