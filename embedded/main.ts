@@ -8,7 +8,7 @@ import { projectRoot } from '../lib/sqlFiles';
 import { loadFile } from '../loader/loadFile';
 import { summarise } from '../loader/main';
 import { defineWorkflows } from '../scheduler/workflows';
-import { Scheduler } from '../scheduler/scheduler';
+import { poolSizeFor, Scheduler } from '../scheduler/scheduler';
 
 /**
  * `npm start`: the whole stack on one machine with no database installed. Starts a real
@@ -31,7 +31,9 @@ if (require.main === module) {
         await endPool(admin);
 
         const database: DatabaseConfig = { ...server.database, database: DATABASE };
-        const pool = createPool(database, 'embedded', { queryTimeoutMs: config.jobTimeoutMs + 10_000 });
+        const workflows = defineWorkflows(config);
+        // No client-side query timeout here: the same pool runs the load, whose COPY may be long.
+        const pool = createPool(database, 'embedded', { max: poolSizeFor(workflows) });
         try {
           await waitForDatabase(pool, database, config.dbWaitTimeoutMs, logger, stop);
           await migrate(pool, logger);
@@ -43,7 +45,7 @@ if (require.main === module) {
             duration_ms: summary.durationMs,
           });
 
-          const scheduler = new Scheduler(pool, defineWorkflows(config), logger, config.workflowParams);
+          const scheduler = new Scheduler(pool, workflows, logger, config.workflowParams);
           if (!stop.aborted) scheduler.start();
           process.stdout.write(
             `\nThe stack is running on an embedded PostgreSQL ${'─'.repeat(20)}\n` +

@@ -22,6 +22,7 @@ export function createPool(
     // A server that vanished without closing the connection (host crash, network cut) is noticed
     // by TCP keepalive, and a query on it gives up after queryTimeoutMs, instead of hanging.
     keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     ...(options.queryTimeoutMs !== undefined ? { query_timeout: options.queryTimeoutMs } : {}),
   };
   const pool = new pg.Pool(

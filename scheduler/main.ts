@@ -3,7 +3,7 @@ import { createPool, endPool, waitForDatabase } from '../lib/db';
 import { runMain, stopped } from '../lib/main';
 import { migrate } from '../lib/migrate';
 import { defineWorkflows } from './workflows';
-import { Scheduler } from './scheduler';
+import { poolSizeFor, Scheduler } from './scheduler';
 
 /** `npm run scheduler`: runs the jobs on their schedules until SIGTERM or SIGINT, then exits 0. */
 
@@ -11,8 +11,12 @@ if (require.main === module) {
   runMain(
     'scheduler',
     async (config, logger, stop) => {
-      // A run gives up on a silent server a little after PostgreSQL would have cancelled it.
-      const pool = createPool(config.database, 'scheduler', { queryTimeoutMs: config.jobTimeoutMs + 10_000 });
+      const workflows = defineWorkflows(config);
+      const pool = createPool(config.database, 'scheduler', {
+        max: poolSizeFor(workflows),
+        // A run gives up on a silent server a little after PostgreSQL would have cancelled it.
+        queryTimeoutMs: config.jobTimeoutMs + 10_000,
+      });
       try {
         logger.info('scheduler starting', {
           database: describeDatabase(config.database),
@@ -20,7 +24,7 @@ if (require.main === module) {
         });
         await waitForDatabase(pool, config.database, config.dbWaitTimeoutMs, logger, stop);
         await migrate(pool, logger);
-        const scheduler = new Scheduler(pool, defineWorkflows(config), logger, config.workflowParams);
+        const scheduler = new Scheduler(pool, workflows, logger, config.workflowParams);
         if (!stop.aborted) scheduler.start();
         await stopped(stop);
         logger.info('scheduler stopping', { signal: String(stop.reason) });

@@ -10,6 +10,14 @@ import { checkDeploymentParams, resolveParams, type Trigger, type Workflow } fro
  * for the first tick. A tick that finds the previous run of the same workflow still going in
  * this process is skipped and logged; runWorkflow's advisory lock does the same across processes.
  */
+/**
+ * Connections the scheduler may need at once: per workflow, its lock connection plus one per
+ * task that may run at the same time (one for a transaction workflow), and two to spare.
+ */
+export function poolSizeFor(workflows: readonly Workflow[]): number {
+  return 2 + workflows.reduce((sum, w) => sum + 1 + w.concurrency, 0);
+}
+
 export class Scheduler {
   private readonly tasks: ScheduledTask[] = [];
   private readonly running = new Map<string, Promise<RunOutcome>>();
