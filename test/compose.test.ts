@@ -118,7 +118,7 @@ describe('the loader and the scheduler, started as Compose starts them', () => {
     expect(cronLog).toBe(path.join(hostRoot, 'logs', 'cron.log'));
     const running = startNode(scheduler.args, scheduler.env);
     await waitUntil(
-      () => existsSync(cronLog) && /status=succeeded/.test(readFileSync(cronLog, 'utf8')),
+      () => existsSync(cronLog) && / run=[0-9a-f]{12} status=succeeded /.test(readFileSync(cronLog, 'utf8')), // the run, not one of its tasks
       30_000,
       running,
     );

@@ -18,7 +18,9 @@ test('npm start runs the stack on an embedded PostgreSQL and keeps the data acro
   const cronLog = path.join(dir, 'cron.log');
   const env = { EMBEDDED_PG_DIR: path.join(dir, 'pgdata'), EMBEDDED_PG_PORT: String(port), CRON_LOG: cronLog };
   const succeededRuns = (): number =>
-    existsSync(cronLog) ? (readFileSync(cronLog, 'utf8').match(/status=succeeded rows=620/g) ?? []).length : 0;
+    existsSync(cronLog)
+      ? (readFileSync(cronLog, 'utf8').match(/ run=[0-9a-f]{12} status=succeeded rows=620/g) ?? []).length
+      : 0;
 
   const first = startNode(['dist/embedded/main.js'], env);
   await waitUntil(() => succeededRuns() >= 1 && first.output().includes(banner), 60_000, first);
