@@ -24,6 +24,10 @@ export interface RecordCounts {
 }
 
 const FLUSH_CHARS = 64 * 1024;
+// Bytes that are not UTF-8 reach us decoded as U+FFFD, the replacement character.
+const NOT_UTF8 = '\uFFFD';
+const NOT_UTF8_PROBLEM =
+  'not valid UTF-8 (the file may be in another encoding, e.g. Latin-1: convert it with iconv -f latin1 -t utf-8)';
 const KEPT_REJECTS = 5;
 
 /** Escapes a value for COPY's text format. PostgreSQL text cannot hold NUL: it is shown as ␀. */
@@ -66,6 +70,9 @@ export class StagingEncoder extends Transform {
 
     if (this.header === undefined) {
       if (blank) return done();
+      if (csv.raw.includes(NOT_UTF8)) {
+        return done(new InputError(`${this.file}:${line}: the header is ${NOT_UTF8_PROBLEM}`));
+      }
       try {
         this.header = mapHeader(csv.record);
       } catch (error) {
@@ -82,7 +89,9 @@ export class StagingEncoder extends Transform {
     }
     const result = validateRow(csv.record, this.header);
     let reason: string | undefined;
-    if (result.ok) {
+    if (csv.raw.includes(NOT_UTF8)) {
+      reason = `the line is ${NOT_UTF8_PROBLEM}`;
+    } else if (result.ok) {
       const row = result.value;
       this.firstLineOfDay ??= new Int32Array(MAX_DAY_NUMBER + 1);
       const firstLine = this.firstLineOfDay[row.dayNumber]!;

@@ -12,9 +12,9 @@ export function tempDir(prefix = 'loans-analytics-'): string {
 
 export const HEADER = 'Date of Repayment,Number of Loans,Default (as of 2023-05-09),Liquidation (as of 2023-05-09)';
 
-/** Writes content (a string, or lines joined with \n and ended with one) and returns the path. */
-export function writeFile(dir: string, name: string, content: string | readonly string[]): string {
+/** Writes content (bytes, a string, or lines joined with \n and ended with one) and returns the path. */
+export function writeFile(dir: string, name: string, content: string | Buffer | readonly string[]): string {
   const file = path.join(dir, name);
-  writeFileSync(file, typeof content === 'string' ? content : `${content.join('\n')}\n`);
+  writeFileSync(file, typeof content === 'string' || Buffer.isBuffer(content) ? content : `${content.join('\n')}\n`);
   return file;
 }
