@@ -37,6 +37,11 @@ export function killStarted(): void {
 export function startNode(args: string[], env: Record<string, string>, options: SpawnOptions = {}): Running {
   const entry = path.join(projectRoot, args[0]!);
   if (!existsSync(entry)) throw new Error(`${args[0]} is missing: run npm run build (npm test does it first)`);
+  return startProcess(args, env, options);
+}
+
+/** `node <args>` as a child process of its own group, with only the given environment (and PATH). */
+export function startProcess(args: string[], env: Record<string, string>, options: SpawnOptions = {}): Running {
   // Only what the test gives, plus PATH: nothing of the developer's own PG* settings leaks in.
   const child = spawn(process.execPath, args, {
     cwd: projectRoot,
