@@ -45,6 +45,7 @@ export const PgErrorCode = {
   invalidPassword: '28P01',
   invalidAuthorization: '28000',
   invalidCatalogName: '3D000',
+  insufficientPrivilege: '42501',
 } as const;
 
 /** The message of anything thrown, for a log line: never a stack trace, always one line. */
