@@ -21,9 +21,9 @@ RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund && n
 COPY --from=build /app/dist dist
 COPY sql sql
 COPY data/loans.csv data/loans.csv
-COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+COPY docker/entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 # The app runs as `node`; the entry point starts as root only to hand the log folder to it
-# (docker-entrypoint.sh), then drops to `node` with setpriv (util-linux, part of the base image).
+# (docker/entrypoint.sh), then drops to `node` with setpriv (util-linux, part of the base image).
 USER node
 ENTRYPOINT ["docker-entrypoint.sh"]
 CMD ["node", "dist/scheduler/main.js"]

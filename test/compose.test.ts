@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -45,18 +46,27 @@ const embeddedMajor = JSON.parse(
 ).version.split('.')[0];
 
 describe('docker-compose.yml', () => {
-  test('has the four services, wired as the README says', () => {
-    expect(Object.keys(services).sort()).toEqual(['adminer', 'db', 'loader', 'scheduler']);
+  test('has its five services, wired as the README says', () => {
+    expect(Object.keys(services).sort()).toEqual(['adminer', 'db', 'loader', 'migrate', 'scheduler']);
     expect(services.db!.image).toBe(`postgres:${embeddedMajor}`);
     expect(services.adminer!.environment).toMatchObject({ ADMINER_DEFAULT_SERVER: 'db' });
-    expect(services.loader!.depends_on).toEqual({ db: { condition: 'service_healthy' } });
+    expect(services.migrate!.depends_on).toEqual({ db: { condition: 'service_healthy' } });
+    expect(services.loader!.depends_on).toEqual({ migrate: { condition: 'service_completed_successfully' } });
+    expect(services.db!.volumes).toContain(
+      './docker/create-login-roles.sh:/docker-entrypoint-initdb.d/10-create-login-roles.sh:ro',
+    );
     expect(services.loader!.volumes).toEqual(['./data:/app/data:ro']);
     expect(services.scheduler!.depends_on).toEqual({ loader: { condition: 'service_completed_successfully' } });
     expect(services.scheduler!.restart).toBe('unless-stopped');
-    // One service builds the image, the other runs it: two builds of one tag would collide.
-    expect(services.loader).toMatchObject({ build: '.', image: 'loans-analytics:local', init: true });
-    expect(services.scheduler).toMatchObject({ image: 'loans-analytics:local', init: true });
-    expect(services.scheduler).not.toHaveProperty('build');
+    // One service builds the image, the others run it: two builds of one tag would collide.
+    expect(services.migrate).toMatchObject({ build: '.', image: 'loans-analytics:local', init: true });
+    for (const name of ['loader', 'scheduler']) {
+      expect(services[name]).toMatchObject({ image: 'loans-analytics:local', init: true });
+      expect(services[name]).not.toHaveProperty('build');
+    }
+    // Least privilege: only the migrate service connects as the owner.
+    expect(environmentOf(services.loader!).PGUSER).toBe('loader');
+    expect(environmentOf(services.scheduler!).PGUSER).toBe('scheduler');
     expect(environmentOf(services.scheduler!).CRON_LOG).toBe('/var/log/cron.log');
     expect(services.scheduler!.volumes).toEqual(['./logs:/var/log']);
   });
@@ -80,17 +90,51 @@ describe('the loader and the scheduler, started as Compose starts them', () => {
   let db: TestDatabase;
   const hostRoot = tempDir('compose-');
 
+  const dbEnvironment = environmentOf(services.db!);
+
   beforeAll(async () => {
     db = await createTestDatabase({ empty: true });
+    // What the postgres image does when it creates the database: run the init script, here with
+    // the test server's administrator standing in for POSTGRES_USER.
+    const script = path.join(projectRoot, 'docker/create-login-roles.sh');
+    const result = spawnSync('sh', [script], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...pgEnvironment(db.config),
+        POSTGRES_USER: db.config.user,
+        POSTGRES_DB: db.config.database,
+        LOADER_PASSWORD: dbEnvironment.LOADER_PASSWORD!,
+        SCHEDULER_PASSWORD: dbEnvironment.SCHEDULER_PASSWORD!,
+        READER_PASSWORD: dbEnvironment.READER_PASSWORD!,
+      },
+      encoding: 'utf8',
+    });
+    if (result.error !== undefined)
+      throw new Error(`could not run ${script} (is psql installed?): ${result.error.message}`);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
   });
   afterAll(async () => {
     killStarted();
     await db.drop();
   });
 
-  /** The service's command and environment, with the db service replaced by the test database. */
+  /**
+   * The service's command and environment, with the db service replaced by the test database:
+   * its host, port and database name; its users and passwords stay those of the compose file,
+   * but for the owner (POSTGRES_USER), played by the test server's administrator.
+   */
   function asCompose(service: Service): { args: string[]; env: Record<string, string> } {
-    const env = { ...environmentOf(service), ...pgEnvironment(db.config) };
+    const own = environmentOf(service);
+    const owner = own.PGUSER === dbEnvironment.POSTGRES_USER;
+    const server = pgEnvironment(db.config);
+    const env: Record<string, string> = {
+      ...own,
+      PGHOST: server.PGHOST!,
+      PGPORT: server.PGPORT!,
+      PGDATABASE: server.PGDATABASE!,
+      ...(owner ? { PGUSER: server.PGUSER!, PGPASSWORD: server.PGPASSWORD ?? '' } : {}),
+    };
     // Container paths under a mounted volume become the matching host folder (here a temp folder).
     for (const volume of service.volumes ?? []) {
       const [host, container] = volume.split(':') as [string, string];
@@ -106,7 +150,9 @@ describe('the loader and the scheduler, started as Compose starts them', () => {
     return { args, env };
   }
 
-  test('the loader loads data/loans.csv and exits 0; the scheduler publishes the table and logs to cron.log', async () => {
+  test('migrate, then the loader loads data/loans.csv as its own user; the scheduler publishes the table and logs to cron.log', async () => {
+    const migrate = asCompose(services.migrate!);
+    expect(await startNode(migrate.args, migrate.env).exited).toBe(0);
     const loader = asCompose(services.loader!);
     const loaded = startNode(loader.args, loader.env);
     expect(await loaded.exited).toBe(0);
