@@ -97,9 +97,13 @@ describe('the loader and the scheduler, started as Compose starts them', () => {
     // What the postgres image does when it creates the database: run the init script, here with
     // the test server's administrator standing in for POSTGRES_USER.
     const script = path.join(projectRoot, 'docker/create-login-roles.sh');
+    // The real psql when installed; otherwise a stand-in that knows what the script uses.
+    const hasPsql = spawnSync('sh', ['-c', 'command -v psql'], { encoding: 'utf8' }).status === 0;
+    const shim = path.join(__dirname, 'support', 'psql-shim');
     const result = spawnSync('sh', [script], {
       env: {
-        PATH: process.env.PATH ?? '',
+        PATH: hasPsql ? (process.env.PATH ?? '') : `${shim}:${process.env.PATH ?? ''}`,
+        NODE_PATH: path.join(projectRoot, 'node_modules'),
         ...pgEnvironment(db.config),
         POSTGRES_USER: db.config.user,
         POSTGRES_DB: db.config.database,
