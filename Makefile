@@ -37,7 +37,7 @@ test: ## Run every test (starts its own PostgreSQL)
 check: ## Typecheck, lint and validate docker-compose.yml
 	npm run typecheck
 	npm run lint
-	sh -n docker/entrypoint.sh docker/create-login-roles.sh
+	for script in docker/*.sh; do sh -n "$$script"; done
 	docker-compose -f docker-compose.yml config --quiet
 
 ci: ## Exactly what CI runs

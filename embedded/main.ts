@@ -35,6 +35,7 @@ if (require.main === module) {
         // No client-side query timeout here: the same pool runs the load, whose COPY may be long.
         const pool = createPool(database, 'embedded', { max: poolSizeFor(workflows) });
         try {
+          const scheduler = new Scheduler(pool, workflows, logger, config.workflowParams);
           await waitForDatabase(pool, database, config.dbWaitTimeoutMs, logger, stop);
           await migrate(pool, logger);
           const file = path.relative(process.cwd(), path.join(projectRoot, 'data', 'loans.csv'));
@@ -45,7 +46,6 @@ if (require.main === module) {
             duration_ms: summary.durationMs,
           });
 
-          const scheduler = new Scheduler(pool, workflows, logger, config.workflowParams);
           if (!stop.aborted) scheduler.start();
           process.stdout.write(
             `\nThe stack is running on an embedded PostgreSQL ${'─'.repeat(20)}\n` +

@@ -27,7 +27,7 @@ export class RotatingFileTransport extends Transport {
     } catch (error) {
       throw new ConfigError(
         `cannot write the log file CRON_LOG=${file}: ${describeError(error)}; point CRON_LOG at a writable path ` +
-          `(under Compose, give ./logs to the APP_UID the scheduler runs as)`,
+          `(under Compose the image's entry point makes the ./logs mount writable: start the scheduler service as root, as docker-compose.yml does)`,
       );
     }
   }

@@ -47,9 +47,11 @@ if (require.main === module) {
         database: describeDatabase(config.database),
       });
       const progress = createProgress(file, logger);
+      // SIGTERM or Ctrl-C stops the load and rolls it back (exit code 1).
       const summary = await loadFile(pool, file, {
         strict,
         onProgress: progress.update,
+        signal: stop,
       }).finally(progress.done);
       logger.info(summarise(summary), {
         status: 'succeeded',

@@ -22,9 +22,10 @@ if (require.main === module) {
           database: describeDatabase(config.database),
           cron_log: config.cronLogPath,
         });
+        // Checks the WORKFLOW_* parameters: a bad one stops us here, before any waiting.
+        const scheduler = new Scheduler(pool, workflows, logger, config.workflowParams);
         await waitForDatabase(pool, config.database, config.dbWaitTimeoutMs, logger, stop);
         await migrate(pool, logger);
-        const scheduler = new Scheduler(pool, workflows, logger, config.workflowParams);
         if (!stop.aborted) scheduler.start();
         await stopped(stop);
         logger.info('scheduler stopping', { signal: String(stop.reason) });

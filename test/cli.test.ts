@@ -250,3 +250,55 @@ describe('npm run job: list, dry run, backfill, history', () => {
     expect(result.stderr).toMatch(/--from and --to go together/);
   });
 });
+
+describe('signals and start-up checks', () => {
+  test('SIGTERM in the middle of a load rolls it back: exit 1, loans unchanged', async () => {
+    const before = (await db.pool.query('SELECT count(*)::int AS n FROM loans')).rows[0].n;
+    const start = Date.UTC(1000, 0, 1);
+    const rows = Array.from(
+      { length: 400_000 },
+      (_, i) => `${new Date(start + i * 86_400_000).toISOString().slice(0, 10)},7,1,1`,
+    );
+    const file = writeFile(dir, 'big-sigterm.csv', [HEADER, ...rows]);
+    const running = startNode(['dist/loader/main.js', file], { ...pgEnvironment(db.config), DB_WAIT_TIMEOUT: '2' });
+    await waitUntil(
+      async () => {
+        const { rowCount } = await db.pool.query(
+          "SELECT 1 FROM pg_stat_activity WHERE application_name = 'loader' AND query LIKE 'COPY%'",
+        );
+        return (rowCount ?? 0) > 0;
+      },
+      30_000,
+      running,
+    );
+    running.child.kill('SIGTERM');
+    expect(await running.exited).toBe(1);
+    expect(running.output()).toMatch(/stopped by SIGTERM before finishing/);
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM loans')).rows[0].n).toBe(before);
+    const failed = await db.pool.query("SELECT error FROM loads WHERE file = $1 AND status = 'failed'", [file]);
+    expect(failed.rows).toEqual([{ error: `${file}: load interrupted by SIGTERM; nothing was changed` }]);
+  });
+
+  test('the scheduler with the database unreachable: exit code 4 after DB_WAIT_TIMEOUT', async () => {
+    const result = await run(['dist/scheduler/main.js'], {
+      PGPORT: '1',
+      DB_WAIT_TIMEOUT: '1',
+      CRON_LOG: path.join(dir, 'unreachable.log'),
+    });
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/did not accept connections within 1 s/);
+  });
+
+  test('a misspelt WORKFLOW_ variable stops the scheduler at once, before any waiting: exit code 2', async () => {
+    const result = await run(['dist/scheduler/main.js'], {
+      PGPORT: '1',
+      DB_WAIT_TIMEOUT: '60',
+      CRON_LOG: path.join(dir, 'misspelt.log'),
+      WORKFLOW_DEFAULT_LIQUIDATION_ROLLING_AVG_HIST_WINDOW_DAY: '3',
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /unknown workflow parameter variable WORKFLOW_DEFAULT_LIQUIDATION_ROLLING_AVG_HIST_WINDOW_DAY/,
+    );
+  });
+});
