@@ -2,8 +2,8 @@ import { chmodSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestDatabase, type TestDatabase } from './support/database';
-import { HEADER, tempDir, writeFile } from './support/files';
-import { killStarted, startNode, waitUntil } from './support/processes';
+import { HEADER, tempDir, writeFile, writeManyDays } from './support/files';
+import { killStarted, startNode, waitForLoaderCopy, waitUntil } from './support/processes';
 import { pgEnvironment } from './support/server';
 
 /** The command lines a person types: exit codes, and one clear line on failure. */
@@ -133,12 +133,7 @@ test('npm run job: an unknown job or parameter is refused before anything runs',
 
 test('a connection killed during a load: one error line, exit 1, loans unchanged, the attempt recorded', async () => {
   const before = (await db.pool.query('SELECT count(*)::int AS n FROM loans')).rows[0].n;
-  const start = Date.UTC(1000, 0, 1);
-  const rows = Array.from(
-    { length: 400_000 },
-    (_, i) => `${new Date(start + i * 86_400_000).toISOString().slice(0, 10)},9,1,1`,
-  );
-  const file = writeFile(dir, 'big.csv', [HEADER, ...rows]);
+  const file = writeManyDays(dir, 'big.csv', 400_000);
   const running = startNode(['dist/loader/main.js', file], { ...pgEnvironment(db.config), DB_WAIT_TIMEOUT: '2' });
   let killed = 0;
   for (let i = 0; i < 200 && killed === 0 && running.child.exitCode === null; i += 1) {
@@ -254,23 +249,9 @@ describe('npm run job: list, dry run, backfill, history', () => {
 describe('signals and start-up checks', () => {
   test('SIGTERM in the middle of a load rolls it back: exit 1, loans unchanged', async () => {
     const before = (await db.pool.query('SELECT count(*)::int AS n FROM loans')).rows[0].n;
-    const start = Date.UTC(1000, 0, 1);
-    const rows = Array.from(
-      { length: 400_000 },
-      (_, i) => `${new Date(start + i * 86_400_000).toISOString().slice(0, 10)},7,1,1`,
-    );
-    const file = writeFile(dir, 'big-sigterm.csv', [HEADER, ...rows]);
+    const file = writeManyDays(dir, 'big-sigterm.csv', 400_000);
     const running = startNode(['dist/loader/main.js', file], { ...pgEnvironment(db.config), DB_WAIT_TIMEOUT: '2' });
-    await waitUntil(
-      async () => {
-        const { rowCount } = await db.pool.query(
-          "SELECT 1 FROM pg_stat_activity WHERE application_name = 'loader' AND query LIKE 'COPY%'",
-        );
-        return (rowCount ?? 0) > 0;
-      },
-      30_000,
-      running,
-    );
+    await waitForLoaderCopy(db.pool, running);
     running.child.kill('SIGTERM');
     expect(await running.exited).toBe(1);
     expect(running.output()).toMatch(/stopped by SIGTERM before finishing/);

@@ -5,11 +5,11 @@ import { createPool } from '../lib/db';
 import { Scheduler } from '../scheduler/scheduler';
 import { defineWorkflow } from '../scheduler/workflow';
 import { createTestDatabase, type TestDatabase } from './support/database';
-import { HEADER, tempDir, writeFile } from './support/files';
+import { HEADER, tempDir, writeFile, writeManyDays } from './support/files';
 import { freePort } from './support/globalSetup';
 import { captureLogger } from './support/logs';
 import { RestartableServer } from './support/postgresServer';
-import { killStarted, startNode, stopProcess, waitUntil } from './support/processes';
+import { killStarted, startNode, stopProcess, waitForLoaderCopy, waitUntil } from './support/processes';
 import { pgEnvironment } from './support/server';
 
 /** Faults: the database late, restarting, a process killed or stopped mid-run, a slow job. */
@@ -87,23 +87,9 @@ describe('against the shared test server', () => {
       ).exited,
     ).toBe(0);
     const before = (await db.pool.query('SELECT count(*)::int AS n, max(load_id)::int AS last FROM loans')).rows[0];
-    const start = Date.UTC(1000, 0, 1);
-    const rows = Array.from(
-      { length: 400_000 },
-      (_, i) => `${new Date(start + i * 86_400_000).toISOString().slice(0, 10)},9,1,1`,
-    );
-    const big = writeFile(dir, 'big.csv', [HEADER, ...rows]);
+    const big = writeManyDays(dir, 'big.csv', 400_000);
     const loader = startNode(['dist/loader/main.js', big], pgEnvironment(db.config));
-    await waitUntil(
-      async () => {
-        const { rowCount } = await db.pool.query(
-          "SELECT 1 FROM pg_stat_activity WHERE application_name = 'loader' AND query LIKE 'COPY%'",
-        );
-        return (rowCount ?? 0) > 0;
-      },
-      30_000,
-      loader,
-    );
+    await waitForLoaderCopy(db.pool, loader);
     loader.child.kill('SIGKILL');
     await loader.exited;
     // The server notices the dead connection and rolls its transaction back.

@@ -18,3 +18,13 @@ export function writeFile(dir: string, name: string, content: string | Buffer | 
   writeFileSync(file, typeof content === 'string' || Buffer.isBuffer(content) ? content : `${content.join('\n')}\n`);
   return file;
 }
+
+/** A loans file of `days` consecutive days from 1000-01-01: big enough to kill or stop a load in the middle. */
+export function writeManyDays(dir: string, name: string, days: number): string {
+  const start = Date.UTC(1000, 0, 1);
+  const rows = Array.from(
+    { length: days },
+    (_, i) => `${new Date(start + i * 86_400_000).toISOString().slice(0, 10)},9,1,1`,
+  );
+  return writeFile(dir, name, [HEADER, ...rows]);
+}

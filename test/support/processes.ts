@@ -100,3 +100,17 @@ export async function stopProcess(
   }
   return { code, ms: Date.now() - started };
 }
+
+/** Resolves once a loader's COPY is running on the server (application_name 'loader'). */
+export async function waitForLoaderCopy(
+  db: { query(sql: string): Promise<{ rowCount: number | null }> },
+  loader: Running,
+): Promise<void> {
+  await waitUntil(
+    async () =>
+      ((await db.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'loader' AND query LIKE 'COPY%'"))
+        .rowCount ?? 0) > 0,
+    30_000,
+    loader,
+  );
+}
