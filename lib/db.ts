@@ -170,15 +170,9 @@ export async function endPool(pool: Pool, timeoutMs = 5000): Promise<void> {
   patience.abort();
 }
 
-export type Isolation = 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';
-
 /** Runs work inside BEGIN … COMMIT on the given client, rolling back if it throws. */
-export async function inTransaction<T>(
-  client: PoolClient,
-  work: () => Promise<T>,
-  isolation: Isolation = 'READ COMMITTED',
-): Promise<T> {
-  await client.query(`BEGIN ISOLATION LEVEL ${isolation}`);
+export async function inTransaction<T>(client: PoolClient, work: () => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
   try {
     const result = await work();
     await client.query('COMMIT');

@@ -1,3 +1,4 @@
+import { inTransaction } from '../lib/db';
 import { JobFailedError } from '../lib/errors';
 import { querySqlFile } from '../lib/sqlFiles';
 import { loadFile } from '../loader/loadFile';
@@ -43,16 +44,7 @@ async function runSqlFile<P>(ctx: TaskContext<P>, file: string, params: SqlParam
     if (ctx.sharedTransaction) settingsMade.set(ctx.db, new Set(Object.keys(values)));
     return [await querySqlFile(ctx.db, file)].flat();
   };
-  if (ctx.sharedTransaction) return run();
-  await ctx.db.query('BEGIN');
-  try {
-    const results = await run();
-    await ctx.db.query('COMMIT');
-    return results;
-  } catch (error) {
-    await ctx.db.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
+  return ctx.sharedTransaction ? run() : inTransaction(ctx.db, run);
 }
 
 function rowsOf(results: { rowCount: number | null; command: string }[]): number {
