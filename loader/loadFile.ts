@@ -1,19 +1,21 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { Transform } from 'node:stream';
+import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CsvError, parse } from 'csv-parse';
 import { from as copyFrom } from 'pg-copy-streams';
 import { describeError, InputError } from '../lib/errors';
 import { isConnectionError, lease, type Pool, type PoolClient } from '../lib/db';
 import { querySqlFile } from '../lib/sqlFiles';
-import { StagingEncoder, type RecordCounts } from './stagingEncoder';
+import { RejectSpool } from './rejectSpool';
+import { RowEncoder, RULES_VERSION, type RecordCounts } from './rowEncoder';
 
 /**
- * Loads one CSV file into `loans`: the file is streamed through csv-parse and validation into a
- * COPY to a temporary staging table, then merged in one statement. Everything happens in one
- * transaction, so a failure or a kill at any point leaves `loans` as it was.
+ * Loads one CSV file into `loans`, in one transaction, so a failure or a kill at any point leaves
+ * `loans` as it was. The file is streamed through validation (rowEncoder.ts) into one COPY:
+ * straight into `loans` when it is empty, else into a temporary staging table that one statement
+ * merges. Rejected lines are spooled and copied into load_rejects after. A file that is byte for
+ * byte the one last loaded, over a `loans` nobody has written since, is not read again.
  */
 
 export interface LoadOptions {
@@ -23,6 +25,8 @@ export interface LoadOptions {
   onProgress?: (bytesRead: number, totalBytes: number) => void;
   /** Aborting stops the load and rolls it back. */
   signal?: AbortSignal;
+  /** Read the file even if it and `loans` are unchanged since the last load. */
+  force?: boolean;
 }
 
 export interface LoadSummary extends RecordCounts {
@@ -34,18 +38,25 @@ export interface LoadSummary extends RecordCounts {
   updated: number;
   unchanged: number;
   durationMs: number;
+  /** Set when the file and loans were unchanged since that load: nothing was read or written. */
+  unchangedSinceLoadId?: number;
 }
 
-/** Longest record accepted; longer means a broken file, and parsing it would cost unbounded memory. */
-export const MAX_RECORD_BYTES = 64 * 1024;
-
-const CSV_PROBLEMS: Record<string, string> = {
-  CSV_QUOTE_NOT_CLOSED: 'a quoted field is opened here and never closed',
-  CSV_MAX_RECORD_SIZE: `a record longer than ${MAX_RECORD_BYTES} bytes starts here (is this a CSV file with line breaks?)`,
-  CSV_INVALID_CLOSING_QUOTE: 'a closing quote is followed by something other than a comma or a line break',
-  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE:
-    'a closing quote is followed by something other than a comma or a line break',
-};
+interface LoadState {
+  loans_empty: boolean;
+  loans_version: string;
+  last_load_id: string | null;
+  last_sha256: string | null;
+  last_file_bytes: string | null;
+  last_loader_version: string | null;
+  last_loans_version: string | null;
+  last_as_of: Record<string, string> | null;
+  last_rows_read: number | null;
+  last_rows_loaded: number | null;
+  last_rows_rejected: number | null;
+  last_lines_blank: number | null;
+  last_read_by_load_id: string | null;
+}
 
 async function checkReadable(file: string): Promise<number> {
   try {
@@ -59,6 +70,12 @@ async function checkReadable(file: string): Promise<number> {
     if (code === 'ENOENT') throw new InputError(`${file}: no such file`);
     throw new InputError(`${file}: cannot read the file (${describeError(error)})`);
   }
+}
+
+/** What identifies the content of a file that was read. */
+interface Fingerprint {
+  sha256: string;
+  bytes: number;
 }
 
 /** Passes the file's bytes through, hashing and counting them on the way. */
@@ -81,16 +98,13 @@ class FileDigest extends Transform {
     done(null, chunk);
   }
 
-  hex(): string {
-    return this.hash.digest('hex');
+  fingerprint(): Fingerprint {
+    return { sha256: this.hash.digest('hex'), bytes: this.bytesRead };
   }
 }
 
-function explainReadError(file: string, encoder: StagingEncoder, error: unknown): Error {
+function explainReadError(file: string, error: unknown): Error {
   if (error instanceof InputError) return error;
-  if (error instanceof CsvError) {
-    return new InputError(`${file}:${encoder.lastLine + 1}: ${CSV_PROBLEMS[error.code] ?? error.message}`);
-  }
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EACCES' || code === 'EISDIR' || code === 'ENOENT') {
     return new InputError(`${file}: cannot read the file (${describeError(error)})`);
@@ -98,35 +112,43 @@ function explainReadError(file: string, encoder: StagingEncoder, error: unknown)
   return error instanceof Error ? error : new Error(String(error));
 }
 
-async function stageFile(
-  client: PoolClient,
-  file: string,
-  totalBytes: number,
-  options: LoadOptions,
-): Promise<{ encoder: StagingEncoder; sha256: string }> {
-  const encoder = new StagingEncoder(file);
-  const digest = new FileDigest((bytesRead) => options.onProgress?.(bytesRead, totalBytes));
-  const parser = parse({
-    bom: true,
-    relax_column_count: true,
-    relax_quotes: true,
-    info: true,
-    raw: true,
-    max_record_size: MAX_RECORD_BYTES,
-  });
-  await querySqlFile(client, 'loader/create_staging.sql');
-  const copy = client.query(copyFrom('COPY loans_staging FROM STDIN'));
+/** Runs a pipeline that reads the file, turning an abort and read errors into clear messages. */
+async function readFile(file: string, options: LoadOptions, stages: [...Transform[], Writable]): Promise<void> {
   try {
-    await pipeline(createReadStream(file), digest, parser, encoder, copy, { signal: options.signal });
+    await pipeline([createReadStream(file), ...stages], { signal: options.signal });
   } catch (error) {
     if (options.signal?.aborted === true) {
       throw new Error(`${file}: load interrupted by ${String(options.signal.reason)}; nothing was changed`, {
         cause: error,
       });
     }
-    throw explainReadError(file, encoder, error);
+    throw explainReadError(file, error);
   }
-  return { encoder, sha256: digest.hex() };
+}
+
+async function hashFile(file: string, totalBytes: number, options: LoadOptions): Promise<Fingerprint> {
+  const digest = new FileDigest((bytesRead) => options.onProgress?.(bytesRead, totalBytes));
+  await readFile(file, options, [digest, new Writable({ write: (_chunk, _encoding, done) => done() })]);
+  return digest.fingerprint();
+}
+
+/** COPYs the file's valid rows into `target`; its rejects go to the spool. */
+async function copyRows(
+  client: PoolClient,
+  target: 'loans' | 'loans_staging',
+  file: string,
+  loadId: number,
+  rejects: RejectSpool,
+  totalBytes: number,
+  options: LoadOptions,
+): Promise<{ encoder: RowEncoder; read: Fingerprint }> {
+  const encoder = new RowEncoder(file, loadId, rejects);
+  const digest = new FileDigest((bytesRead) => options.onProgress?.(bytesRead, totalBytes));
+  const copy = client.query(
+    copyFrom(`COPY ${target} (repayment_date, number_of_loans, defaults, liquidations, load_id) FROM STDIN`),
+  );
+  await readFile(file, options, [digest, encoder, copy]);
+  return { encoder, read: digest.fingerprint() };
 }
 
 export async function loadFile(pool: Pool, file: string, options: LoadOptions): Promise<LoadSummary> {
@@ -152,50 +174,21 @@ async function loadInOneTransaction(
   let failed = false;
   try {
     await client.query('BEGIN');
+    await querySqlFile(client, 'loader/lock_loans.sql');
     const started = await querySqlFile<{ load_id: string }>(client, 'loader/start_load.sql', [
       file,
       options.strict,
       startedAt,
     ]);
     const loadId = Number(started.rows[0]!.load_id);
-    const { encoder, sha256 } = await stageFile(client, file, totalBytes, options);
-    const counts = encoder.counts;
-    if (options.strict && counts.rejected > 0) {
-      throw new InputError(
-        `${file}: --strict and ${counts.rejected} row${counts.rejected > 1 ? 's were' : ' was'} rejected, nothing loaded; ` +
-          encoder.firstRejects.join('; ') +
-          (counts.rejected > encoder.firstRejects.length ? '; …' : ''),
-      );
-    }
-    await querySqlFile(client, 'loader/save_rejects.sql', [loadId]);
-    const merged = await querySqlFile<{ inserted: number; updated: number }>(client, 'loader/merge_loans.sql', [
-      loadId,
-    ]);
-    const { inserted, updated } = merged.rows[0]!;
-    const asOf = encoder.header?.asOf ?? {};
-    await querySqlFile(client, 'loader/finish_load.sql', [
-      loadId,
-      sha256,
-      JSON.stringify(asOf),
-      counts.read,
-      counts.loaded,
-      counts.rejected,
-      counts.blank,
-      inserted,
-      updated,
-    ]);
+    const state = (await querySqlFile<LoadState>(client, 'loader/load_state.sql', [loadId])).rows[0]!;
+    const sameAsLast = await unchangedSinceLastLoad(file, totalBytes, state, options);
+    const summary =
+      sameAsLast !== undefined
+        ? await carryOver(client, file, loadId, sameAsLast, state)
+        : await readAndLoad(client, file, loadId, state, totalBytes, options);
     await client.query('COMMIT');
-    return {
-      loadId,
-      file,
-      sha256,
-      asOf,
-      ...counts,
-      inserted,
-      updated,
-      unchanged: counts.loaded - inserted - updated,
-      durationMs: Date.now() - startedAt.getTime(),
-    };
+    return { ...summary, durationMs: Date.now() - startedAt.getTime() };
   } catch (error) {
     // After a broken COPY the connection's state is not worth trusting: roll back, then drop it.
     failed = true;
@@ -210,6 +203,134 @@ async function loadInOneTransaction(
   } finally {
     leased.release(failed);
   }
+}
+
+/**
+ * The sha256 of the file when it is the file of the last successful load, read by the same rules,
+ * and loans has not been written since (its version is the one that load left); else undefined.
+ */
+async function unchangedSinceLastLoad(
+  file: string,
+  totalBytes: number,
+  state: LoadState,
+  options: LoadOptions,
+): Promise<Fingerprint | undefined> {
+  if (options.force === true || state.last_load_id === null) return undefined;
+  if (state.last_loader_version !== RULES_VERSION || state.last_loans_version !== state.loans_version) return undefined;
+  // --strict must fail where the last load rejected rows.
+  if (options.strict && state.last_rows_rejected !== 0) return undefined;
+  if (state.last_file_bytes !== String(totalBytes)) return undefined;
+  const read = await hashFile(file, totalBytes, options);
+  return read.sha256 === state.last_sha256 && String(read.bytes) === state.last_file_bytes ? read : undefined;
+}
+
+async function carryOver(
+  client: PoolClient,
+  file: string,
+  loadId: number,
+  read: Fingerprint,
+  state: LoadState,
+): Promise<Omit<LoadSummary, 'durationMs'>> {
+  const readBy = Number(state.last_read_by_load_id);
+  await querySqlFile(client, 'loader/carry_over_rejects.sql', [loadId, readBy]);
+  const counts: RecordCounts = {
+    read: state.last_rows_read!,
+    loaded: state.last_rows_loaded!,
+    rejected: state.last_rows_rejected!,
+    blank: state.last_lines_blank!,
+  };
+  return finishLoad(client, {
+    loadId,
+    file,
+    read,
+    asOf: state.last_as_of ?? {},
+    counts,
+    inserted: 0,
+    updated: 0,
+    unchangedSinceLoadId: readBy,
+  });
+}
+
+async function readAndLoad(
+  client: PoolClient,
+  file: string,
+  loadId: number,
+  state: LoadState,
+  totalBytes: number,
+  options: LoadOptions,
+): Promise<Omit<LoadSummary, 'durationMs'>> {
+  const rejects = new RejectSpool();
+  try {
+    if (!state.loans_empty) await querySqlFile(client, 'loader/create_staging.sql');
+    const target = state.loans_empty ? 'loans' : 'loans_staging';
+    const { encoder, read } = await copyRows(client, target, file, loadId, rejects, totalBytes, options);
+    const counts = encoder.counts;
+    if (options.strict && counts.rejected > 0) {
+      throw new InputError(
+        `${file}: --strict and ${counts.rejected} row${counts.rejected > 1 ? 's were' : ' was'} rejected, nothing loaded; ` +
+          encoder.firstRejects.join('; ') +
+          (counts.rejected > encoder.firstRejects.length ? '; …' : ''),
+      );
+    }
+    await rejects.copyInto(client);
+    let inserted = counts.loaded;
+    let updated = 0;
+    if (!state.loans_empty) {
+      const merged = await querySqlFile<{ inserted: number; updated: number }>(client, 'loader/merge_loans.sql');
+      ({ inserted, updated } = merged.rows[0]!);
+    }
+    return await finishLoad(client, {
+      loadId,
+      file,
+      read,
+      asOf: encoder.header?.asOf ?? {},
+      counts,
+      inserted,
+      updated,
+    });
+  } finally {
+    rejects.dispose();
+  }
+}
+
+interface LoadOutcome {
+  loadId: number;
+  file: string;
+  read: Fingerprint;
+  asOf: Record<string, string>;
+  counts: RecordCounts;
+  inserted: number;
+  updated: number;
+  unchangedSinceLoadId?: number;
+}
+
+async function finishLoad(client: PoolClient, outcome: LoadOutcome): Promise<Omit<LoadSummary, 'durationMs'>> {
+  const { loadId, file, read, asOf, counts, inserted, updated, unchangedSinceLoadId } = outcome;
+  await querySqlFile(client, 'loader/finish_load.sql', [
+    loadId,
+    read.sha256,
+    JSON.stringify(asOf),
+    counts.read,
+    counts.loaded,
+    counts.rejected,
+    counts.blank,
+    inserted,
+    updated,
+    RULES_VERSION,
+    unchangedSinceLoadId ?? null,
+    read.bytes,
+  ]);
+  return {
+    loadId,
+    file,
+    sha256: read.sha256,
+    asOf,
+    ...counts,
+    inserted,
+    updated,
+    unchanged: counts.loaded - inserted - updated,
+    ...(unchangedSinceLoadId === undefined ? {} : { unchangedSinceLoadId }),
+  };
 }
 
 /** Best effort: when the database itself is the problem, the failure is only in the log. */

@@ -7,25 +7,34 @@ import { migrate } from '../lib/migrate';
 import { loadFile, type LoadSummary } from './loadFile';
 import { createProgress } from './progress';
 
-export const USAGE = 'usage: npm run load -- [--strict] [file]   (file defaults to data/loans.csv)';
+export const USAGE = 'usage: npm run load -- [--strict] [--force] [file]   (file defaults to data/loans.csv)';
 
 export function parseArgs(args: readonly string[]): {
   file: string;
   strict: boolean;
+  force: boolean;
 } {
   let file: string | undefined;
   let strict = false;
+  let force = false;
   for (const arg of args) {
     if (arg === '--strict') strict = true;
+    else if (arg === '--force') force = true;
     else if (arg.startsWith('-')) throw new ConfigError(`unknown option ${arg}; ${USAGE}`);
     else if (file !== undefined) throw new ConfigError(`one file at a time, got ${file} and ${arg}; ${USAGE}`);
     else file = arg;
   }
-  return { file: file ?? path.join('data', 'loans.csv'), strict };
+  return { file: file ?? path.join('data', 'loans.csv'), strict, force };
 }
 
 export function summarise(s: LoadSummary): string {
   const asOf = Object.entries(s.asOf).map(([column, date]) => `${column} as of ${date}`);
+  if (s.unchangedSinceLoadId !== undefined) {
+    return (
+      `${s.file} and loans are unchanged since load ${s.unchangedSinceLoadId}: nothing to read or write ` +
+      `(${s.read} rows read then, ${s.loaded} loaded, ${s.rejected} rejected, ${s.blank} blank; --force reads it again)`
+    );
+  }
   return (
     `loaded ${s.file}: ${s.read} rows read, ${s.loaded} loaded (${s.inserted} new, ${s.updated} updated, ` +
     `${s.unchanged} unchanged), ${s.rejected} rejected, ${s.blank} blank` +
@@ -36,7 +45,7 @@ export function summarise(s: LoadSummary): string {
 
 if (require.main === module) {
   runMain('loader', async (config, logger, stop) => {
-    const { file, strict } = parseArgs(process.argv.slice(2));
+    const { file, strict, force } = parseArgs(process.argv.slice(2));
     const pool = createPool(config.database, 'loader', { max: 2 });
     try {
       await waitForDatabase(pool, config.database, config.dbWaitTimeoutMs, logger, stop);
@@ -44,12 +53,14 @@ if (require.main === module) {
       logger.info('load started', {
         file,
         strict,
+        force,
         database: describeDatabase(config.database),
       });
       const progress = createProgress(file, logger);
       // SIGTERM or Ctrl-C stops the load and rolls it back (exit code 1).
       const summary = await loadFile(pool, file, {
         strict,
+        force,
         onProgress: progress.update,
         signal: stop,
       }).finally(progress.done);

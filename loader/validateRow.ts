@@ -18,17 +18,32 @@ export interface LoanRow {
 
 export const MAX_INTEGER = 2_147_483_647;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+// Days of the months before each month, in a common year.
+const DAYS_BEFORE_MONTH = DAYS_IN_MONTH.map((_, m) => DAYS_IN_MONTH.slice(0, m).reduce((sum, n) => sum + n, 0));
 
-function isLeapYear(year: number): boolean {
+export function isLeapYear(year: number): boolean {
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }
 
-/** Days from 0001-01-01 (day 0) to the given date of the proleptic Gregorian calendar. */
-function daysSinceYearOne(year: number, month: number, day: number): number {
+/** Days in the month, 0 for a month that does not exist. */
+export function monthLength(year: number, month: number): number {
+  return month >= 1 && month <= 12 ? DAYS_IN_MONTH[month - 1]! + (month === 2 && isLeapYear(year) ? 1 : 0) : 0;
+}
+
+/** Days from 0001-01-01 (day 0) to a valid date of the proleptic Gregorian calendar. */
+export function daysSinceYearOne(year: number, month: number, day: number): number {
   const y = year - 1;
-  let days = y * 365 + Math.floor(y / 4) - Math.floor(y / 100) + Math.floor(y / 400);
-  for (let m = 1; m < month; m += 1) days += DAYS_IN_MONTH[m - 1]! + (m === 2 && isLeapYear(year) ? 1 : 0);
-  return days + day - 1;
+  const leapDay = month > 2 && isLeapYear(year) ? 1 : 0;
+  return (
+    y * 365 +
+    Math.floor(y / 4) -
+    Math.floor(y / 100) +
+    Math.floor(y / 400) +
+    DAYS_BEFORE_MONTH[month - 1]! +
+    leapDay +
+    day -
+    1
+  );
 }
 
 /** The largest day number parseIsoDate returns (9999-12-31). */
@@ -43,9 +58,8 @@ export function parseIsoDate(text: string): Parsed<number> {
       problem: `${JSON.stringify(text)} is not a date in YYYY-MM-DD form`,
     };
   const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const monthLength =
-    month >= 1 && month <= 12 ? DAYS_IN_MONTH[month - 1]! + (month === 2 && isLeapYear(year) ? 1 : 0) : 0;
-  if (year < 1 || monthLength === 0 || day < 1 || day > monthLength) {
+  const length = monthLength(year, month);
+  if (year < 1 || length === 0 || day < 1 || day > length) {
     return { ok: false, problem: `${text} does not exist on the calendar` };
   }
   return { ok: true, value: daysSinceYearOne(year, month, day) };

@@ -1,11 +1,9 @@
--- Every record of the file being loaded: valid rows with their values, rejected ones with the
--- raw line and the reason. Lives only inside the load's transaction.
+-- The valid rows of the file being loaded when loans already has rows (merge_loans.sql then
+-- upserts them). Lives only inside the load's transaction.
 CREATE TEMP TABLE loans_staging (
-  line_number     integer NOT NULL,
-  repayment_date  date,
-  number_of_loans integer,
-  defaults        integer,
-  liquidations    integer,
-  raw_line        text,
-  reason          text
+  repayment_date  date    NOT NULL,
+  number_of_loans integer NOT NULL,
+  defaults        integer NOT NULL,
+  liquidations    integer NOT NULL,
+  load_id         bigint  NOT NULL
 ) ON COMMIT DROP;

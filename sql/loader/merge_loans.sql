@@ -1,11 +1,9 @@
--- Upserts the valid staged rows into loans. A day whose numbers did not change is not touched
+-- Upserts the staged rows into loans. A day whose numbers did not change is not touched
 -- (no new row version, no updated_at change), so loading the same file twice changes nothing.
--- $1: load_id
 WITH merged AS (
   INSERT INTO loans AS l (repayment_date, number_of_loans, defaults, liquidations, load_id)
-  SELECT repayment_date, number_of_loans, defaults, liquidations, $1
+  SELECT repayment_date, number_of_loans, defaults, liquidations, load_id
   FROM loans_staging
-  WHERE reason IS NULL
   ON CONFLICT (repayment_date) DO UPDATE
     SET number_of_loans = excluded.number_of_loans,
         defaults        = excluded.defaults,
