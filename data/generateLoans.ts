@@ -10,7 +10,7 @@ const DAYS = 620;
 const AS_OF = '2023-05-09';
 
 /** mulberry32: a small, well-known seeded generator; Math.random cannot be seeded. */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -19,6 +19,14 @@ export class RejectSpool {
   private pendingChars = 0;
   private spill?: { dir: string; file: string; fd: number };
 
+  /** parentDir: where the temporary folder is made when memory is not enough. */
+  constructor(private readonly parentDir = os.tmpdir()) {}
+
+  /** The temporary file in use, if any. */
+  get spillFile(): string | undefined {
+    return this.spill?.file;
+  }
+
   add(copyLine: string): void {
     this.pending.push(copyLine);
     this.pendingChars += copyLine.length;
@@ -49,7 +57,7 @@ export class RejectSpool {
 
   private writePending(): void {
     if (this.spill === undefined) {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'loans-rejects-'));
+      const dir = mkdtempSync(path.join(this.parentDir, 'loans-rejects-'));
       const file = path.join(dir, 'load_rejects.copy');
       this.spill = { dir, file, fd: openSync(file, 'w', 0o600) };
     }

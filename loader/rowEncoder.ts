@@ -104,7 +104,7 @@ export class RowEncoder extends Transform {
   constructor(
     private readonly file: string,
     private readonly loadId: number,
-    private readonly rejects: RejectSpool,
+    private readonly rejects: Pick<RejectSpool, 'add'>,
   ) {
     super();
     this.rowSuffix = Buffer.from(`\t${loadId}\n`);

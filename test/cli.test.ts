@@ -133,12 +133,12 @@ test('npm run job: an unknown job or parameter is refused before anything runs',
 
 test('a connection killed during a load: one error line, exit 1, loans unchanged, the attempt recorded', async () => {
   const before = (await db.pool.query('SELECT count(*)::int AS n FROM loans')).rows[0].n;
-  const file = writeManyDays(dir, 'big.csv', 400_000);
+  const file = writeManyDays(dir, 'big.csv', 1_500_000);
   const running = startNode(['dist/loader/main.js', file], { ...pgEnvironment(db.config), DB_WAIT_TIMEOUT: '2' });
   let killed = 0;
   for (let i = 0; i < 200 && killed === 0 && running.child.exitCode === null; i += 1) {
     const result = await db.pool.query(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'loader' AND query LIKE 'COPY%'",
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'loader' AND datname = current_database() AND state = 'active' AND query LIKE 'COPY%'",
     );
     killed = result.rowCount ?? 0;
     await sleep(20);
@@ -249,7 +249,7 @@ describe('npm run job: list, dry run, backfill, history', () => {
 describe('signals and start-up checks', () => {
   test('SIGTERM in the middle of a load rolls it back: exit 1, loans unchanged', async () => {
     const before = (await db.pool.query('SELECT count(*)::int AS n FROM loans')).rows[0].n;
-    const file = writeManyDays(dir, 'big-sigterm.csv', 400_000);
+    const file = writeManyDays(dir, 'big-sigterm.csv', 1_500_000);
     const running = startNode(['dist/loader/main.js', file], { ...pgEnvironment(db.config), DB_WAIT_TIMEOUT: '2' });
     await waitForLoaderCopy(db.pool, running);
     running.child.kill('SIGTERM');

@@ -87,14 +87,16 @@ describe('against the shared test server', () => {
       ).exited,
     ).toBe(0);
     const before = (await db.pool.query('SELECT count(*)::int AS n, max(load_id)::int AS last FROM loans')).rows[0];
-    const big = writeManyDays(dir, 'big.csv', 400_000);
+    const big = writeManyDays(dir, 'big.csv', 1_500_000);
     const loader = startNode(['dist/loader/main.js', big], pgEnvironment(db.config));
     await waitForLoaderCopy(db.pool, loader);
     loader.child.kill('SIGKILL');
     await loader.exited;
     // The server notices the dead connection and rolls its transaction back.
     await waitUntil(async () => {
-      const { rowCount } = await db.pool.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'loader'");
+      const { rowCount } = await db.pool.query(
+        "SELECT 1 FROM pg_stat_activity WHERE application_name = 'loader' AND datname = current_database()",
+      );
       return rowCount === 0;
     }, 10_000);
     expect((await db.pool.query('SELECT count(*)::int AS n, max(load_id)::int AS last FROM loans')).rows[0]).toEqual(

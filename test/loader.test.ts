@@ -17,8 +17,8 @@ beforeEach(async () => {
   await db.pool.query('TRUNCATE loans, load_rejects, loads');
 });
 
-async function load(file: string, strict = false): Promise<LoadSummary> {
-  return loadFile(db.pool, file, { strict });
+async function load(file: string, strict = false, force = false): Promise<LoadSummary> {
+  return loadFile(db.pool, file, { strict, force });
 }
 
 async function loans(): Promise<string[]> {
@@ -122,11 +122,12 @@ test('keeps tabs, backslashes and NUL bytes of a rejected line readable', async 
   expect(rejects.rows).toEqual([{ raw_line: '2021-08-28,3\t2,C:\\path,\u2400' }]);
 });
 
-test('loading the same file again changes nothing', async () => {
+test('reading the same file again (--force) changes nothing', async () => {
   const file = writeFile(dir, 'again.csv', GOOD);
   await load(file);
   const versions = await db.pool.query('SELECT repayment_date, xmin::text, updated_at FROM loans ORDER BY 1');
-  const second = await load(file);
+  const second = await load(file, false, true);
+  expect(second.unchangedSinceLoadId).toBeUndefined();
   expect(second).toMatchObject({ loaded: 3, inserted: 0, updated: 0, unchanged: 3 });
   // Same row versions: not even rewritten with the same values.
   expect((await db.pool.query('SELECT repayment_date, xmin::text, updated_at FROM loans ORDER BY 1')).rows).toEqual(

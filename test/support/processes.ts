@@ -108,8 +108,11 @@ export async function waitForLoaderCopy(
 ): Promise<void> {
   await waitUntil(
     async () =>
-      ((await db.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'loader' AND query LIKE 'COPY%'"))
-        .rowCount ?? 0) > 0,
+      ((
+        await db.query(
+          "SELECT 1 FROM pg_stat_activity WHERE application_name = 'loader' AND datname = current_database() AND state = 'active' AND query LIKE 'COPY%'",
+        )
+      ).rowCount ?? 0) > 0,
     30_000,
     loader,
   );
