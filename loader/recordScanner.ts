@@ -26,7 +26,8 @@ export class ScanError extends Error {
 
 /**
  * Receives each record: bytes [start, end) of buf without the line break (nor a CR before it),
- * the line it starts on, and whether it contains a quote (then csv-parse must split it).
+ * the line it starts on, and whether it contains a quote (then csv-parse must split it). The
+ * bytes are only valid during the call: the buffer is reused.
  */
 export type RecordSink = (buf: Buffer, start: number, end: number, line: number, hasQuote: boolean) => void;
 
@@ -38,7 +39,11 @@ const enum Quoting {
 }
 
 export class RecordScanner {
-  private carry?: Buffer;
+  // The bytes not yet cut into records are at work[0, pending); each chunk is copied after them.
+  // One buffer reused for the whole file: a new one per chunk would be garbage outside the
+  // JavaScript heap, which the garbage collector lets pile up to tens of megabytes.
+  private work = Buffer.allocUnsafe(256 * 1024);
+  private pending = 0;
   private line = 1;
   private started = false;
   // Set by quotedRecordEnd: line breaks inside the quoted record it found.
@@ -47,19 +52,25 @@ export class RecordScanner {
   constructor(private readonly sink: RecordSink) {}
 
   push(chunk: Buffer): void {
-    let buf = this.carry === undefined ? chunk : Buffer.concat([this.carry, chunk]);
-    this.carry = undefined;
+    const length = this.pending + chunk.length;
+    if (length > this.work.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(length, 2 * this.work.length));
+      this.work.copy(bigger, 0, 0, this.pending);
+      this.work = bigger;
+    }
+    chunk.copy(this.work, this.pending);
+    const buf = this.work.subarray(0, length);
     let pos = 0;
     if (!this.started) {
-      if (buf.length < 3) {
-        this.carry = buf;
+      if (length < 3) {
+        this.pending = length;
         return;
       }
       this.started = true;
       if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3; // UTF-8 byte order mark
     }
     let nextQuote = buf.indexOf(QUOTE, pos);
-    while (pos < buf.length) {
+    while (pos < length) {
       let lineEnd = buf.indexOf(LF, pos);
       if (nextQuote !== -1 && nextQuote < pos) nextQuote = buf.indexOf(QUOTE, pos);
       const hasQuote = nextQuote !== -1 && (lineEnd === -1 || nextQuote < lineEnd);
@@ -70,18 +81,16 @@ export class RecordScanner {
       this.line += 1 + this.innerLines;
       pos = lineEnd + 1;
     }
-    if (pos < buf.length) {
-      buf = buf.subarray(pos);
-      if (buf.length > MAX_RECORD_BYTES) this.tooLong(buf);
-      this.carry = buf;
-    }
+    if (length - pos > MAX_RECORD_BYTES) this.tooLong(buf.subarray(pos));
+    this.work.copy(this.work, 0, pos, length);
+    this.pending = length - pos;
   }
 
   /** The end of the input: the last record may lack a line break. */
   end(): void {
-    const buf = this.carry;
-    this.carry = undefined;
-    if (buf === undefined || buf.length === 0) return;
+    const buf = this.work.subarray(0, this.pending);
+    this.pending = 0;
+    if (buf.length === 0) return;
     let start = 0;
     if (!this.started && buf.length === 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) start = 3;
     const hasQuote = buf.indexOf(QUOTE, start) !== -1;

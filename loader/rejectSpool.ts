@@ -10,13 +10,18 @@ import type { PoolClient } from '../lib/db';
  * Holds the rejected lines of a load, as COPY text for load_rejects, until the rows' COPY is
  * over (one connection carries one COPY at a time). A few megabytes stay in memory; beyond that
  * they go to a temporary file, so a file with millions of bad lines costs disk, not memory.
+ * Lines are written into fixed buffers at once: kept as strings, they would outlive the young
+ * generation and grow the JavaScript heap with the number of rejects.
  */
 
-const IN_MEMORY_CHARS = 4 * 1024 * 1024;
+const BLOCK_BYTES = 1024 * 1024;
+const IN_MEMORY_BLOCKS = 4;
 
 export class RejectSpool {
-  private pending: string[] = [];
-  private pendingChars = 0;
+  private readonly blocks: Buffer[] = [];
+  private block = Buffer.allocUnsafe(BLOCK_BYTES);
+  /** Bytes of the current block in use. */
+  used = 0;
   private spill?: { dir: string; file: string; fd: number };
 
   /** parentDir: where the temporary folder is made when memory is not enough. */
@@ -28,20 +33,38 @@ export class RejectSpool {
   }
 
   add(copyLine: string): void {
-    this.pending.push(copyLine);
-    this.pendingChars += copyLine.length;
-    if (this.pendingChars >= IN_MEMORY_CHARS) this.writePending();
+    const bytes = Buffer.byteLength(copyLine);
+    if (this.used + bytes > BLOCK_BYTES) this.nextBlock();
+    if (bytes > BLOCK_BYTES) {
+      this.keep(Buffer.from(copyLine));
+      return;
+    }
+    this.used += this.block.write(copyLine, this.used);
+  }
+
+  /**
+   * Room for up to `bytes` more bytes, for a caller that writes a line in place without making
+   * strings: write into the returned buffer from `spool.used`, then call `spool.wrote(count)`.
+   */
+  room(bytes: number): Buffer {
+    if (this.used + bytes > BLOCK_BYTES) this.nextBlock();
+    return this.block;
+  }
+
+  wrote(bytes: number): void {
+    this.used += bytes;
   }
 
   /** COPYs everything added into load_rejects, on the load's connection. */
   async copyInto(client: PoolClient): Promise<void> {
-    if (this.spill === undefined && this.pending.length === 0) return;
+    this.nextBlock();
+    if (this.spill === undefined && this.blocks.length === 0) return;
     const copy = client.query(copyFrom('COPY load_rejects (load_id, line_number, raw_line, reason) FROM STDIN'));
     if (this.spill === undefined) {
-      await pipeline(Readable.from([this.pending.join('')]), copy);
+      await pipeline(Readable.from(this.blocks), copy);
       return;
     }
-    this.writePending();
+    this.writeBlocks();
     closeSync(this.spill.fd);
     this.spill.fd = -1;
     await pipeline(createReadStream(this.spill.file), copy);
@@ -55,14 +78,25 @@ export class RejectSpool {
     this.spill = undefined;
   }
 
-  private writePending(): void {
+  private nextBlock(): void {
+    if (this.used === 0) return;
+    this.keep(this.block.subarray(0, this.used));
+    this.block = Buffer.allocUnsafe(BLOCK_BYTES);
+    this.used = 0;
+  }
+
+  private keep(block: Buffer): void {
+    this.blocks.push(block);
+    if (this.spill !== undefined || this.blocks.length >= IN_MEMORY_BLOCKS) this.writeBlocks();
+  }
+
+  private writeBlocks(): void {
     if (this.spill === undefined) {
       const dir = mkdtempSync(path.join(this.parentDir, 'loans-rejects-'));
       const file = path.join(dir, 'load_rejects.copy');
       this.spill = { dir, file, fd: openSync(file, 'w', 0o600) };
     }
-    writeSync(this.spill.fd, this.pending.join(''));
-    this.pending = [];
-    this.pendingChars = 0;
+    for (const block of this.blocks) writeSync(this.spill.fd, block);
+    this.blocks.length = 0;
   }
 }

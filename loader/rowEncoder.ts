@@ -14,9 +14,10 @@ import { daysSinceYearOne, MAX_DAY_NUMBER, MAX_INTEGER, monthLength, validateRow
  *
  * Two paths give the same result. Most lines are plain ASCII digits, dashes and commas: those are
  * checked and copied byte by byte, without making strings. Any other line (quotes, spaces, signs,
- * bytes beyond ASCII, a bad value, a repeated day) takes the general path: csv-parse for quoted
- * fields, validateRow for the rules and the words of the reason. The fast path only ever
- * accepts; every refusal comes from the general path.
+ * bytes beyond ASCII, a bad value) takes the general path: csv-parse for quoted fields,
+ * validateRow for the rules and the words of the reason. The fast path refuses only one thing
+ * itself, a valid row of a day already seen, because a file of millions of repeated days would
+ * otherwise send millions of lines through the general path.
  */
 
 /**
@@ -34,7 +35,7 @@ export interface RecordCounts {
   blank: number;
 }
 
-const OUTPUT_BYTES = 256 * 1024;
+const OUTPUT_BYTES = 64 * 1024;
 const TAB = 0x09;
 const COMMA = 0x2c;
 const DASH = 0x2d;
@@ -71,6 +72,26 @@ function copyText(value: string): string {
   });
 }
 
+function repeatReason(date: string, firstLine: number): string {
+  return `repayment_date ${date} repeats line ${firstLine}; the first row of a day wins`;
+}
+
+// repeatReason in bytes, around the date and the first line; what a reject line adds to the raw line.
+const REPEAT_REASON = ['\trepayment_date ', ' repeats line ', '; the first row of a day wins\n'].map((part) =>
+  Buffer.from(part),
+) as [Buffer, Buffer, Buffer];
+const MAX_REPEAT_REJECT_OVERHEAD = 20 + 11 + 1 + REPEAT_REASON.reduce((sum, part) => sum + part.length, 10 + 11);
+
+/** Writes a non-negative integer in ASCII digits at pos; returns the position after it. */
+function writeDigits(buf: Buffer, pos: number, value: number): number {
+  let digits = 1;
+  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits += 1;
+  for (let i = pos + digits - 1, rest = value; i >= pos; i -= 1, rest = Math.floor(rest / 10)) {
+    buf[i] = DIGIT_0 + (rest % 10);
+  }
+  return pos + digits;
+}
+
 /** A count written as 1 to 10 ASCII digits and at most MAX_INTEGER; -1 for anything else. */
 function plainCount(buf: Buffer, start: number, end: number): number {
   if (end - start < 1 || end - start > 10) return -1;
@@ -92,6 +113,7 @@ export class RowEncoder extends Transform {
     this.record(buf, start, end, line, hasQuote),
   );
   private readonly rowSuffix: Buffer;
+  private readonly loadIdText: Buffer;
   private out = Buffer.allocUnsafe(OUTPUT_BYTES);
   private outPos = 0;
   // Line of the first row of each day (0 = not seen yet): 14.6 MB, whatever the file size.
@@ -104,10 +126,11 @@ export class RowEncoder extends Transform {
   constructor(
     private readonly file: string,
     private readonly loadId: number,
-    private readonly rejects: Pick<RejectSpool, 'add'>,
+    private readonly rejects: Pick<RejectSpool, 'add' | 'room' | 'used' | 'wrote'>,
   ) {
     super();
     this.rowSuffix = Buffer.from(`\t${loadId}\n`);
+    this.loadIdText = Buffer.from(`${loadId}\t`);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
@@ -183,7 +206,10 @@ export class RowEncoder extends Transform {
     if (loans < 0 || defaults < 0 || liquidations < 0 || defaults + liquidations > loans) return false;
     const firstLineOfDay = this.firstLineOfDay!;
     const day = daysSinceYearOne(year, month, dayOfMonth);
-    if (firstLineOfDay[day] !== 0) return false;
+    if (firstLineOfDay[day] !== 0) {
+      this.rejectPlainRepeat(buf, start, end, dateStart, firstLineOfDay[day]!, line);
+      return true;
+    }
     firstLineOfDay[day] = line;
     this.counts.loaded += 1;
 
@@ -215,14 +241,8 @@ export class RowEncoder extends Transform {
     const result = validateRow(fields, this.header);
     if (!result.ok) return this.reject(text, line, result.problem);
     const row = result.value;
-    const firstLine = this.firstLineOfDay![row.dayNumber]!;
-    if (firstLine !== 0) {
-      return this.reject(
-        text,
-        line,
-        `repayment_date ${row.repaymentDate} repeats line ${firstLine}; the first row of a day wins`,
-      );
-    }
+    if (this.firstLineOfDay![row.dayNumber] !== 0)
+      return this.rejectRepeat(text, row.repaymentDate, row.dayNumber, line);
     this.firstLineOfDay![row.dayNumber] = line;
     this.counts.loaded += 1;
     const encoded = `${row.repaymentDate}\t${row.numberOfLoans}\t${row.defaults}\t${row.liquidations}`;
@@ -257,6 +277,43 @@ export class RowEncoder extends Transform {
     }
     LOAN_COLUMNS.forEach((column, i) => (this.order[i] = this.header!.index[column]));
     this.firstLineOfDay = new Int32Array(MAX_DAY_NUMBER + 1);
+  }
+
+  private rejectRepeat(text: string, date: string, day: number, line: number): void {
+    this.reject(text, line, repeatReason(date, this.firstLineOfDay![day]!));
+  }
+
+  /**
+   * rejectRepeat for a plain line, written straight into the spool: a file of millions of
+   * repeated days would otherwise make millions of strings and grow the heap. A plain line has
+   * nothing that COPY text needs escaped.
+   */
+  private rejectPlainRepeat(
+    buf: Buffer,
+    start: number,
+    end: number,
+    dateStart: number,
+    first: number,
+    line: number,
+  ): void {
+    this.counts.rejected += 1;
+    if (this.firstRejects.length < KEPT_REJECTS) {
+      const date = buf.toString('latin1', dateStart, dateStart + 10);
+      this.firstRejects.push(`line ${line}: ${repeatReason(date, first)}`);
+    }
+    const spool = this.rejects;
+    const block = spool.room(end - start + MAX_REPEAT_REJECT_OVERHEAD);
+    let pos = spool.used;
+    pos += this.loadIdText.copy(block, pos);
+    pos = writeDigits(block, pos, line);
+    block[pos++] = TAB;
+    pos += buf.copy(block, pos, start, end);
+    pos += REPEAT_REASON[0].copy(block, pos);
+    pos += buf.copy(block, pos, dateStart, dateStart + 10);
+    pos += REPEAT_REASON[1].copy(block, pos);
+    pos = writeDigits(block, pos, first);
+    pos += REPEAT_REASON[2].copy(block, pos);
+    spool.wrote(pos - spool.used);
   }
 
   private reject(text: string, line: number, reason: string): void {

@@ -19,10 +19,35 @@ interface Encoded {
   counts: RowEncoder['counts'];
 }
 
+/** Keeps what the encoder gives the reject spool, in memory, as lines of COPY text. */
+class CapturedRejects {
+  private readonly buffer = Buffer.alloc(16 * 1024 * 1024);
+  used = 0;
+
+  add(line: string): void {
+    this.used += this.buffer.write(line, this.used);
+  }
+
+  room(): Buffer {
+    return this.buffer;
+  }
+
+  wrote(bytes: number): void {
+    this.used += bytes;
+  }
+
+  lines(): string[] {
+    return this.buffer
+      .toString('utf8', 0, this.used)
+      .split(/(?<=\n)/)
+      .filter((line) => line !== '');
+  }
+}
+
 /** Runs the encoder over content cut into the given chunk sizes (cycled); rows normalised to values. */
 async function encode(content: Buffer, chunkSizes: number[] = [content.length]): Promise<Encoded> {
-  const rejects: string[] = [];
-  const encoder = new RowEncoder('test.csv', 7, { add: (line) => rejects.push(line) });
+  const spool = new CapturedRejects();
+  const encoder = new RowEncoder('test.csv', 7, spool);
   const chunks: Buffer[] = [];
   for (let at = 0, i = 0; at < content.length; i += 1) {
     const size = Math.max(1, chunkSizes[i % chunkSizes.length]!);
@@ -48,7 +73,7 @@ async function encode(content: Buffer, chunkSizes: number[] = [content.length]):
       const [date, ...numbers] = line.split('\t');
       return [date, ...numbers.map((n) => String(Number(n)))].join('\t');
     });
-  return { rows, rejects, counts: { ...encoder.counts } };
+  return { rows, rejects: spool.lines(), counts: { ...encoder.counts } };
 }
 
 function plainLines(count: number, seed: number): string[] {
@@ -86,18 +111,25 @@ function plainLines(count: number, seed: number): string[] {
 }
 
 /** What the general path makes of a line, computed without the encoder. */
-function expected(lines: string[]): { rows: string[]; rejected: number[] } {
+function expected(lines: string[]): { rows: string[]; rejected: string[] } {
   const header = mapHeader(HEADER.split(','));
-  const seen = new Set<number>();
+  const firstLine = new Map<number, number>();
   const rows: string[] = [];
-  const rejected: number[] = [];
+  const rejected: string[] = [];
   lines.forEach((line, i) => {
     const result = validateRow(line.split(','), header);
-    if (!result.ok || seen.has(result.value.dayNumber)) {
-      rejected.push(i + 2);
+    if (!result.ok) {
+      rejected.push(`${i + 2}: ${result.problem}`);
       return;
     }
-    seen.add(result.value.dayNumber);
+    const first = firstLine.get(result.value.dayNumber);
+    if (first !== undefined) {
+      rejected.push(
+        `${i + 2}: repayment_date ${result.value.repaymentDate} repeats line ${first}; the first row of a day wins`,
+      );
+      return;
+    }
+    firstLine.set(result.value.dayNumber, i + 2);
     const row = result.value;
     rows.push([row.repaymentDate, row.numberOfLoans, row.defaults, row.liquidations, 7].join('\t'));
   });
@@ -112,7 +144,13 @@ test('the fast path accepts exactly what the general path accepts, with the same
   expect(want.rows.length).toBeGreaterThan(1000);
   expect(want.rejected.length).toBeGreaterThan(1000);
   expect(result.rows).toEqual(want.rows);
-  expect(result.rejects.map((line) => Number(line.split('\t')[1]))).toEqual(want.rejected);
+  expect(
+    result.rejects.map((line) => {
+      const [, number, , reason] = line.slice(0, -1).split('\t');
+      return `${number}: ${reason}`;
+    }),
+  ).toEqual(want.rejected);
+  expect(want.rejected.filter((reject) => reject.includes('repeats line')).length).toBeGreaterThan(100);
   expect(result.counts).toEqual({
     read: lines.length,
     loaded: want.rows.length,
