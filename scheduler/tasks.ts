@@ -47,6 +47,14 @@ async function runSqlFile<P>(ctx: TaskContext<P>, file: string, params: SqlParam
   return ctx.sharedTransaction ? run() : inTransaction(ctx.db, run);
 }
 
+/**
+ * Runs sql/<file> as an `sql` task would (the workflow's parameters as job.* settings), for a
+ * function task that acts on what the SQL returns: the results of its statements, in order.
+ */
+export function runSqlTaskFile<P>(ctx: TaskContext<P>, file: string) {
+  return runSqlFile(ctx, file, defaultSqlParams);
+}
+
 function rowsOf(results: { rowCount: number | null; command: string }[]): number {
   return results.reduce(
     (sum, r) => sum + (['INSERT', 'UPDATE', 'DELETE', 'SELECT', 'COPY'].includes(r.command) ? (r.rowCount ?? 0) : 0),

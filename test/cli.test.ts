@@ -193,10 +193,13 @@ describe('npm run job: list, dry run, backfill, history', () => {
       },
     );
     expect(result.code).toBe(0);
-    expect(result.output).toContain('parameters: window_days=7, include_current_day=false');
-    expect(result.output).toContain('1. build — sql/jobs/default_liquidation_rolling_avg_hist/build.sql');
+    expect(result.output).toContain('parameters: window_days=7, include_current_day=false, mode=full');
     expect(result.output).toContain(
-      '3. publish — publish sql/jobs/default_liquidation_rolling_avg_hist/publish.sql [after audit',
+      '1. plan — which days to recompute: sql/jobs/default_liquidation_rolling_avg_hist/plan.sql',
+    );
+    expect(result.output).toContain('2. build — sql/jobs/default_liquidation_rolling_avg_hist/build.sql [after plan');
+    expect(result.output).toContain(
+      '4. publish — publish sql/jobs/default_liquidation_rolling_avg_hist/publish.sql [after audit',
     );
   });
 
@@ -235,7 +238,7 @@ describe('npm run job: list, dry run, backfill, history', () => {
       .filter((line) => line.includes('run='));
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(
-      /default_liquidation_rolling_avg_hist {2}run=[0-9a-f]{12} {2}backfill {2}day=2023-01-30 {2}succeeded {2}rows=\d+ {2}duration_ms=\d+ {2}tasks: build:succeeded audit:succeeded publish:succeeded/,
+      /default_liquidation_rolling_avg_hist {2}run=[0-9a-f]{12} {2}backfill {2}day=2023-01-30 {2}succeeded {2}rows=\d+ {2}duration_ms=\d+ {2}tasks: plan:succeeded build:succeeded audit:succeeded publish:succeeded/,
     );
   });
 

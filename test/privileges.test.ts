@@ -70,6 +70,22 @@ test('the scheduler runs the workflow as a loans_scheduler user, and cannot writ
   expect(await refused(pool, 'DELETE FROM loads')).toMatch(/permission denied/);
 });
 
+test('the scheduler refreshes incrementally as a loans_scheduler user: it consumes loans_changes and records its state', async () => {
+  await db.pool.query("INSERT INTO loans VALUES ('2021-09-03', 10, 5, 5)");
+  const ran = startNode(
+    ['dist/scheduler/cli.js', 'default_liquidation_rolling_avg_hist', '--param', 'mode=incremental'],
+    { ...pgEnvironment(as(users.scheduler)) },
+  );
+  expect(await ran.exited).toBe(0);
+  expect(ran.output()).not.toMatch(/full rebuild instead/);
+  const { rows } = await db.pool.query('SELECT repayment_date FROM default_liquidation_rolling_avg_hist ORDER BY 1');
+  expect(rows.map((r) => r.repayment_date)).toEqual(['2021-09-01', '2021-09-03']);
+  expect((await db.pool.query('SELECT mode FROM default_liquidation_rolling_avg_hist_state')).rows).toEqual([
+    { mode: 'incremental' },
+  ]);
+  expect((await db.pool.query('SELECT count(*)::int AS n FROM loans_changes')).rows[0].n).toBe(0);
+});
+
 test('a loans_reader user reads every table and writes none', async () => {
   const pool = poolAs(users.reader);
   for (const table of [
@@ -79,6 +95,7 @@ test('a loans_reader user reads every table and writes none', async () => {
     'default_liquidation_rolling_avg_hist',
     'job_runs',
     'task_runs',
+    'default_liquidation_rolling_avg_hist_state',
   ]) {
     await expect(pool.query(`SELECT count(*) FROM ${table}`)).resolves.toBeDefined();
   }

@@ -8,8 +8,9 @@ import { resolveParams } from '../scheduler/workflow';
 import { defineWorkflows } from '../scheduler/workflows';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { HEADER, tempDir, writeFile } from './support/files';
-import { closeTo, parseFraction, show, type Fraction } from './support/fraction';
+import { parseFraction } from './support/fraction';
 import { captureLogger } from './support/logs';
+import { differences, type PublishedRow } from './support/publishedTable';
 import { parseLoansCsv, referenceRollingAverage, type ReferenceRow } from './support/referenceRollingAverage';
 
 /**
@@ -28,16 +29,6 @@ beforeAll(async () => {
   db = await createTestDatabase();
 });
 afterAll(() => db.drop());
-
-interface PublishedRow {
-  repayment_date: string;
-  number_of_loans: number;
-  defaults: number;
-  liquidations: number;
-  liquidation_to_default_ratio: string | null;
-  rolling_avg_7d: string | null;
-  created_at: Date;
-}
 
 async function loadFresh(...files: string[]): Promise<void> {
   await db.pool.query('TRUNCATE loans, load_rejects, loads');
@@ -75,26 +66,6 @@ function readExpected(file: string): ReferenceRow[] {
       rollingAvg: avg === '' ? null : parseFraction(avg!),
     };
   });
-}
-
-/** Every published row against the expected one, as readable differences. */
-function differences(actual: readonly PublishedRow[], expected: readonly ReferenceRow[]): string[] {
-  const found: string[] = [];
-  if (actual.length !== expected.length) found.push(`${actual.length} rows, expected ${expected.length}`);
-  const same = (value: string | null, want: Fraction | null): boolean =>
-    value === null ? want === null : want !== null && closeTo(parseFraction(value), want);
-  expected.forEach((want, i) => {
-    const row = actual[i];
-    if (row === undefined) return;
-    if (row.repayment_date !== want.date) found.push(`row ${i}: date ${row.repayment_date}, expected ${want.date}`);
-    if (!same(row.liquidation_to_default_ratio, want.ratio)) {
-      found.push(`${want.date}: ratio ${row.liquidation_to_default_ratio}, expected ${show(want.ratio)}`);
-    }
-    if (!same(row.rolling_avg_7d, want.rollingAvg)) {
-      found.push(`${want.date}: rolling_avg_7d ${row.rolling_avg_7d}, expected ${show(want.rollingAvg)}`);
-    }
-  });
-  return found;
 }
 
 function expectedFile(name: string, params: Record<string, string>): string {

@@ -66,7 +66,7 @@ test('a run is recorded in job_runs and logged as started, then succeeded', asyn
       trigger: 'manual',
       status: 'succeeded',
       rows: 8,
-      params: { window_days: 7, include_current_day: true },
+      params: { window_days: 7, include_current_day: true, mode: 'full' },
       error: null,
       finished_at: expect.any(Date),
     }),
@@ -74,6 +74,7 @@ test('a run is recorded in job_runs and logged as started, then succeeded', asyn
   // One line for the run's start and end, one per task between them; all with job and run.
   expect(entries.map((e) => [e.job, e.run, e.task, e.status])).toEqual([
     [rollingAverage.name, outcome.runId, undefined, 'started'],
+    [rollingAverage.name, outcome.runId, 'plan', 'succeeded'],
     [rollingAverage.name, outcome.runId, 'build', 'succeeded'],
     [rollingAverage.name, outcome.runId, 'audit', 'succeeded'],
     [rollingAverage.name, outcome.runId, 'publish', 'succeeded'],
@@ -85,6 +86,7 @@ test('a run is recorded in job_runs and logged as started, then succeeded', asyn
     [outcome.runId],
   );
   expect(tasks.rows).toEqual([
+    { task: 'plan', attempt: 1, status: 'succeeded', rows: 0 },
     { task: 'build', attempt: 1, status: 'succeeded', rows: 8 },
     { task: 'audit', attempt: 1, status: 'succeeded', rows: 0 },
     { task: 'publish', attempt: 1, status: 'succeeded', rows: 8 },

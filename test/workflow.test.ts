@@ -141,16 +141,17 @@ describe('the rolling average as a workflow', () => {
     expect(plan).toEqual([
       'workflow default_liquidation_rolling_avg_hist: Liquidation-to-default ratio per day and its rolling average over a calendar window',
       '  schedule: * * * * * (UTC); all tasks in one transaction',
-      '  parameters: window_days=3, include_current_day=true',
+      '  parameters: window_days=3, include_current_day=true, mode=full',
       '  logical date: 2021-09-04',
       '  tasks, in order:',
-      '  1. build — sql/jobs/default_liquidation_rolling_avg_hist/build.sql [timeout 50000 ms]: runs',
-      '  2. audit — audit sql/jobs/default_liquidation_rolling_avg_hist/audit.sql [after build; timeout 50000 ms]: runs',
-      '  3. publish — publish sql/jobs/default_liquidation_rolling_avg_hist/publish.sql [after audit; timeout 50000 ms]: runs',
+      '  1. plan — which days to recompute: sql/jobs/default_liquidation_rolling_avg_hist/plan.sql [timeout 50000 ms]: runs',
+      '  2. build — sql/jobs/default_liquidation_rolling_avg_hist/build.sql [after plan; timeout 50000 ms]: runs',
+      '  3. audit — audit sql/jobs/default_liquidation_rolling_avg_hist/audit.sql [after build; timeout 50000 ms]: runs',
+      '  4. publish — publish sql/jobs/default_liquidation_rolling_avg_hist/publish.sql [after audit; timeout 50000 ms]: runs',
     ]);
   });
 
-  test('runs build, audit and publish, each recorded, with the logical date of the injected clock', async () => {
+  test('runs plan, build, audit and publish, each recorded, with the logical date of the injected clock', async () => {
     const file = writeFile(tempDir(), 'days.csv', [HEADER, '2021-09-01,10,2,6', '2021-09-03,10,4,4']);
     await loadFile(db.pool, file, { strict: true });
     const outcome = await run(rollingAverage);
@@ -158,12 +159,18 @@ describe('the rolling average as a workflow', () => {
       status: 'succeeded',
       rows: 2,
       tasks: {
+        plan: { status: 'succeeded', value: { mode: 'full', full_because: null } },
         build: { status: 'succeeded', rows: 2 },
         audit: { status: 'succeeded' },
         publish: { status: 'succeeded', rows: 2 },
       },
     });
-    expect(await taskRuns(outcome.runId)).toEqual(['build#1:succeeded', 'audit#1:succeeded', 'publish#1:succeeded']);
+    expect(await taskRuns(outcome.runId)).toEqual([
+      'plan#1:succeeded',
+      'build#1:succeeded',
+      'audit#1:succeeded',
+      'publish#1:succeeded',
+    ]);
     const { rows } = await db.pool.query('SELECT logical_date::text AS day FROM job_runs WHERE run_id = $1', [
       outcome.runId,
     ]);

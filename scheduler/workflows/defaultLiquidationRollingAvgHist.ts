@@ -1,10 +1,21 @@
 import type { Config } from '../../lib/config';
+import { runSqlTaskFile } from '../tasks';
 import { defineWorkflow, param } from '../workflow';
+
+const SQL = 'jobs/default_liquidation_rolling_avg_hist';
+
+/** What plan.sql decided: the mode the refresh runs in, and why it is full when incremental was asked. */
+export interface RefreshPlan {
+  mode: 'full' | 'incremental';
+  full_because: string | null;
+}
 
 /**
  * default_liquidation_rolling_avg_hist: the liquidation-to-default ratio per day and its mean
- * over a calendar window (README, "What is computed"). Build, audit, publish in one
- * transaction: a failed audit publishes nothing and the previous version stays.
+ * over a calendar window (README, "What is computed"). Plan, build, audit, publish in one
+ * transaction: a failed audit publishes nothing and the previous version stays. The plan decides
+ * which days are recomputed: all of them (mode=full), or those whose window a change of loans
+ * touched since the last refresh (mode=incremental; README, "Incremental refresh").
  */
 export function defaultLiquidationRollingAvgHist(config: Config) {
   return defineWorkflow({
@@ -25,11 +36,24 @@ export function defaultLiquidationRollingAvgHist(config: Config) {
         default: config.rollingAverage.includeCurrentDay,
         description: "true: the window ends on the row's day (D-6 … D); false: on the day before (D-7 … D-1)",
       }),
+      mode: param.string({
+        default: 'full',
+        pattern: /^(full|incremental)$/,
+        description:
+          'full: recompute every day; incremental: only the days whose window changed since the last refresh (full when it cannot be)',
+      }),
     },
-    tasks: ({ sql, audit, publish }) => ({
-      build: sql('jobs/default_liquidation_rolling_avg_hist/build.sql'),
-      audit: audit('jobs/default_liquidation_rolling_avg_hist/audit.sql', { after: ['build'] }),
-      publish: publish('jobs/default_liquidation_rolling_avg_hist/publish.sql', { after: ['audit'] }),
+    tasks: ({ fn, sql, audit, publish }) => ({
+      plan: fn(`which days to recompute: sql/${SQL}/plan.sql`, async (ctx) => {
+        const plan = (await runSqlTaskFile(ctx, `${SQL}/plan.sql`)).at(-1)!.rows[0] as RefreshPlan;
+        if (plan.full_because !== null) {
+          ctx.log.warn(`a full rebuild instead of the incremental refresh asked for: ${plan.full_because}`);
+        }
+        return plan;
+      }),
+      build: sql(`${SQL}/build.sql`, { after: ['plan'] }),
+      audit: audit(`${SQL}/audit.sql`, { after: ['build'] }),
+      publish: publish(`${SQL}/publish.sql`, { after: ['audit'] }),
     }),
   });
 }
