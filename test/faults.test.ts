@@ -126,7 +126,7 @@ describe('against the shared test server', () => {
       await waitUntil(
         async () => {
           const { rowCount } = await db.pool.query(
-            "SELECT 1 FROM pg_stat_activity WHERE application_name = 'scheduler' AND wait_event_type = 'Lock'",
+            "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'scheduler' AND wait_event_type = 'Lock'",
           );
           return (rowCount ?? 0) > 0;
         },

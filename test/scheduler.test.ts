@@ -195,7 +195,7 @@ test('a statement longer than the job timeout is cancelled on the server and the
   });
   expect((await jobRuns())[0]).toMatchObject({ status: 'failed', error: outcome.error });
   const active = await db.pool.query(
-    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()",
+    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()",
   );
   expect(active.rows[0].n).toBe(0);
 });
@@ -306,7 +306,7 @@ test('a connection killed in the middle of a run fails that run only; the next r
     for (let i = 0; i < 50 && killed === 0; i += 1) {
       await sleep(100);
       const result = await admin.query(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(current_setting%' AND pid <> pg_backend_pid()",
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(current_setting%' AND pid <> pg_backend_pid()",
       );
       killed = result.rowCount ?? 0;
     }

@@ -308,7 +308,7 @@ describe('conditions, fan-out, retries, timeouts and failures', () => {
     expect(spans.left![0]).toBeLessThan(spans.right![1]);
     expect(spans.right![0]).toBeLessThan(spans.left![1]);
     const active = await db.pool.query(
-      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)'",
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query = 'SELECT pg_sleep(30)'",
     );
     expect(active.rows[0].n).toBe(0);
     const { rows } = await db.pool.query('SELECT status, error FROM job_runs WHERE run_id = $1', [outcome.runId]);
