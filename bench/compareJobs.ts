@@ -50,6 +50,7 @@ export async function compareRebuild(ctx: BenchContext): Promise<JobSize[]> {
       };
       await runPairs(name, job, reference, ctx.settings.pairs, ctx.progress, size);
     } catch (error) {
+      if (ctx.interrupted.aborted) throw error;
       size.error = describeError(error);
       ctx.progress(`${name}: failed: ${size.error}`);
     }
@@ -121,6 +122,7 @@ export async function compareIncremental(ctx: BenchContext): Promise<JobSize[]> 
       };
       await runPairs(name, incremental, full, ctx.settings.pairs, ctx.progress, size);
     } catch (error) {
+      if (ctx.interrupted.aborted) throw error;
       size.error = describeError(error);
       ctx.progress(`${name}: failed: ${size.error}`);
     }

@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import path from 'node:path';
 import { describeError } from '../lib/errors';
 import { checkpoint, queryBenchSql } from './benchSql';
 import { runLoader, runPsqlCopy } from './commands';
@@ -58,6 +59,7 @@ export async function compareLoader(ctx: BenchContext): Promise<LoaderSize[]> {
         await runAlone(name, loader, settings.pairs, ctx.progress, size.loader);
       }
     } catch (error) {
+      if (ctx.interrupted.aborted) throw error;
       size.error = describeError(error);
       ctx.progress(`${name}: failed: ${size.error}`);
     }
@@ -78,7 +80,8 @@ export async function compareReload(ctx: BenchContext): Promise<ReloadResult> {
       label: 'reload (unchanged file, no truncate)',
       run: async () => {
         const run = await runLoader(db, file);
-        result.summary = run.summary;
+        // The temporary folder is gone when a person reads this: name the file only.
+        result.summary = run.summary.replace(`${path.dirname(file)}${path.sep}`, '');
         return run;
       },
     },

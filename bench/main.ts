@@ -77,7 +77,9 @@ async function run(settings: BenchSettings, tempRoot: string, interrupted: Abort
       settings,
       server,
       progress,
+      interrupted,
       loansFile(rows) {
+        interrupted.throwIfAborted();
         let file = generated.get(rows);
         if (file === undefined) {
           progress(`generating ${rows.toLocaleString('en-US')} rows`);
@@ -94,7 +96,7 @@ async function run(settings: BenchSettings, tempRoot: string, interrupted: Abort
       incremental: { status: 'not selected' },
       scheduler: { status: 'not selected' },
     };
-    if (settings.only.has('incremental')) {
+    if (settings.only.has('incremental') && !interrupted.aborted) {
       const why = await jobRefuses(await server.createDatabase('incremental_check'), INCREMENTAL_PARAMS);
       if (why !== undefined) {
         progress(`incremental: not available in this build (${why}): skipped`);

@@ -38,8 +38,9 @@ const MB = 1048576;
 const n = (value: number): string => value.toLocaleString('en-US');
 const s = (ms: number): string =>
   Number.isNaN(ms) ? '—' : ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${(ms / 1000).toFixed(1)} s`;
+// One decimal: 150.4 MB must not read as 150 MB next to a "< 150 MB" miss.
 const mb = (bytes: number | undefined): string =>
-  bytes === undefined || Number.isNaN(bytes) ? '—' : `${(bytes / MB).toFixed(0)} MB`;
+  bytes === undefined || Number.isNaN(bytes) ? '—' : `${(bytes / MB).toFixed(1)} MB`;
 const times = (ratio: number): string =>
   Number.isFinite(ratio) ? `${ratio < 10 ? ratio.toFixed(2) : ratio.toFixed(0)}×` : '—';
 const perSecond = (rows: number, ms: number): string => (Number.isNaN(ms) ? '—' : n(Math.round(rows / (ms / 1000))));
@@ -99,7 +100,7 @@ function loaderSection(input: ReportInput, summary: string[][]): string {
     'The same CSV into the same empty `loans` (truncated with `loads`, `load_rejects` and `loans_changes` before ' +
     'every run). Loader: `node dist/loader/main.js <file>`, with its full validation, rejects and upsert. ' +
     'psql: `psql "<url>" -c "\\copy loans (repayment_date, number_of_loans, defaults, liquidations) FROM \'<file>\' WITH (FORMAT csv, HEADER true)"`. ' +
-    'Ratio = loader rows/s ÷ psql rows/s of the same pair. A file with repeated days cannot be loaded by psql (primary key): the loader runs alone.\n\n';
+    'Rows/s = rows in the file ÷ wall time. Ratio = loader rows/s ÷ psql rows/s of the same pair. A file with repeated days cannot be loaded by psql (primary key): the loader runs alone.\n\n';
   const missing = notMeasured(outcome);
   if (missing !== undefined || outcome.status !== 'measured') {
     summary.push(['1', 'loader rows/s vs psql \\copy', `≥ ${TARGET.loaderVsPsql}×`, '—', '—']);
@@ -120,7 +121,7 @@ function loaderSection(input: ReportInput, summary: string[][]): string {
     }
     return [
       n(size.rows),
-      size.fileBytes < MB ? `${(size.fileBytes / 1024).toFixed(0)} KB` : mb(size.fileBytes),
+      size.fileBytes < MB ? `${(size.fileBytes / 1024).toFixed(0)} KB` : `${(size.fileBytes / MB).toFixed(0)} MB`,
       s(wall(size.loader)),
       size.psql === undefined ? 'cannot (repeated days)' : s(wall(size.psql)),
       perSecond(size.rows, wall(size.loader)),

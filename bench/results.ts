@@ -15,6 +15,8 @@ export interface BenchContext {
   server: BenchServer;
   /** One line to stderr, so a person sees what is going on. */
   progress(line: string): void;
+  /** Ctrl-C or SIGTERM: stop at once rather than go on to the next size. */
+  interrupted: AbortSignal;
   /** A loans file of `rows` data rows, generated once per run. */
   loansFile(rows: number): Promise<string>;
 }

@@ -46,7 +46,7 @@ function tableRows(text: string): string[][] {
     .filter((cells, i, all) => !cells.every((c) => /^-+$/.test(c)) && !all[i + 1]?.every((c) => /^-+$/.test(c)));
 }
 
-const megabytes = (cell: string): number => Number(/^(\d+) MB$/.exec(cell)?.[1] ?? NaN);
+const megabytes = (cell: string): number => Number(/^(\d+\.\d) MB$/.exec(cell)?.[1] ?? NaN);
 
 test('BENCH_QUICK=1 npm run bench writes every section with sane numbers and keeps the hand-written notes', async () => {
   const results = path.join(dir, 'RESULTS.md');
