@@ -234,10 +234,11 @@ function reloadSection(input: ReportInput, summary: string[][]): string {
   );
 }
 
-function daysLabel(size: JobSize): string {
-  return size.days === size.requestedRows
-    ? n(size.days)
-    : `${n(size.days)} (all a calendar holds; ${n(size.requestedRows)} asked)`;
+function daysLabel(size: JobSize, maxDays: number): string {
+  if (size.days === size.requestedRows) return n(size.days);
+  return size.days === maxDays
+    ? `${n(size.days)} (all a calendar holds; ${n(size.requestedRows)} asked)`
+    : `${n(size.days)} (a calendar's ${n(maxDays)} less room for the appends; ${n(size.requestedRows)} asked)`;
 }
 
 function rebuildSection(input: ReportInput, summary: string[][]): string {
@@ -269,7 +270,7 @@ function rebuildSection(input: ReportInput, summary: string[][]): string {
       ]);
     }
     return [
-      daysLabel(size),
+      daysLabel(size, input.settings.maxDays),
       s(wall(size.a)),
       s(recorded(size.a)),
       mb(peak(size.a)),
@@ -335,7 +336,7 @@ function incrementalSection(input: ReportInput, summary: string[][]): string {
       ]);
     }
     return [
-      daysLabel(size),
+      daysLabel(size, input.settings.maxDays),
       `${s(wall(size.a))} / ${s(recorded(size.a))}`,
       mb(peak(size.a)),
       `${s(wall(size.b))} / ${s(recorded(size.b))}`,
