@@ -1,0 +1,94 @@
+import path from 'node:path';
+import { projectRoot } from '../lib/sqlFiles';
+import { benchSqlPath, queryBenchSql } from './benchSql';
+import { measureProcess } from './measureProcess';
+import type { Sample } from './pairs';
+import type { BenchDatabase } from './postgres';
+
+/**
+ * The commands under test, exactly as a person runs them: `node dist/…` with DATABASE_URL in
+ * the environment, and psql with the database's URL. Each returns what it measured.
+ */
+
+export const JOB = 'default_liquidation_rolling_avg_hist';
+
+/**
+ * Generous, so that the largest rebuilds are not cut off by the default of 50 s: the benchmark
+ * measures how long they take, not whether they fit a minute. Said in the report.
+ */
+export const JOB_TIMEOUT_SECONDS = 3600;
+
+export const COPY_COLUMNS = 'loans (repayment_date, number_of_loans, defaults, liquidations)';
+
+/** Only what the commands need: nothing of the caller's own PG* settings leaks in. */
+export function commandEnv(db: BenchDatabase, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    ...(process.env.HOME !== undefined ? { HOME: process.env.HOME } : {}),
+    DATABASE_URL: db.url,
+    JOB_TIMEOUT: String(JOB_TIMEOUT_SECONDS),
+    ...extra,
+  };
+}
+
+function compiled(entry: string): string {
+  return path.join('dist', entry);
+}
+
+export interface LoaderRun extends Sample {
+  /** The loader's one-line summary ("loaded …: N rows read, …"). */
+  summary: string;
+}
+
+/** `node dist/loader/main.js <file>`. */
+export async function runLoader(db: BenchDatabase, file: string): Promise<LoaderRun> {
+  const run = await measureProcess(process.execPath, [compiled('loader/main.js'), file], {
+    env: commandEnv(db),
+    cwd: projectRoot,
+  });
+  const summary = /loaded .*: \d+ rows read.*$/m.exec(run.stdout)?.[0] ?? '';
+  return { wallMs: run.wallMs, peakRssBytes: run.peakRssBytes, summary };
+}
+
+/** `psql "<url>" -c "\copy loans (…) FROM '<file>' WITH (FORMAT csv, HEADER true)"`. */
+export async function runPsqlCopy(psql: string, db: BenchDatabase, file: string): Promise<Sample> {
+  const copy = `\\copy ${COPY_COLUMNS} FROM '${file.replace(/'/g, "''")}' WITH (FORMAT csv, HEADER true)`;
+  const run = await measureProcess(psql, [db.url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', copy], {
+    env: commandEnv(db),
+    cwd: projectRoot,
+  });
+  return { wallMs: run.wallMs, peakRssBytes: run.peakRssBytes };
+}
+
+/** `psql "<url>" -f bench/sql/rebuild_reference.sql`: the bare CREATE TABLE … AS SELECT. */
+export async function runPsqlReference(psql: string, db: BenchDatabase): Promise<Sample> {
+  const run = await measureProcess(
+    psql,
+    [db.url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', benchSqlPath('rebuild_reference.sql')],
+    { env: commandEnv(db), cwd: projectRoot },
+  );
+  return { wallMs: run.wallMs, peakRssBytes: run.peakRssBytes };
+}
+
+/** The job command line's arguments for a run with these parameters. */
+export function jobArgs(params: readonly string[] = []): string[] {
+  return [compiled('scheduler/cli.js'), JOB, ...params.flatMap((p) => ['--param', p])];
+}
+
+/** `node dist/scheduler/cli.js default_liquidation_rolling_avg_hist [--param …]`, and what job_runs recorded. */
+export async function runJob(db: BenchDatabase, params: readonly string[] = []): Promise<Sample> {
+  const run = await measureProcess(process.execPath, jobArgs(params), { env: commandEnv(db), cwd: projectRoot });
+  const recorded = (
+    await queryBenchSql<{ status: string; duration_ms: number | null; error: string | null }>(
+      db.pool,
+      'last_job_run.sql',
+      [JOB],
+    )
+  ).rows[0];
+  if (recorded?.status !== 'succeeded') {
+    throw new Error(
+      `the job's last run is ${recorded?.status ?? 'missing'}: ${recorded?.error ?? 'no error recorded'}`,
+    );
+  }
+  return { wallMs: run.wallMs, peakRssBytes: run.peakRssBytes, recordedMs: recorded.duration_ms ?? undefined };
+}

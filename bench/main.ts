@@ -1,0 +1,189 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { describeError } from '../lib/errors';
+import { writeLoansFile } from './generateData';
+import { compareIncremental, compareRebuild, INCREMENTAL_PARAMS, jobRefuses } from './compareJobs';
+import { compareLoader, compareReload } from './compareLoader';
+import { describeMachine, psqlVersion } from './machine';
+import { killRunningProcesses } from './measureProcess';
+import { startBenchServer, type BenchServer } from './postgres';
+import { renderReport, writeReport } from './report';
+import type { BenchContext, BenchResults, Outcome } from './results';
+import { readSettings, type BenchSettings, type ComparisonName } from './settings';
+import { watchScheduler } from './watchScheduler';
+
+/**
+ * `npm run bench`: generates its data, runs each comparison side by side against its own
+ * PostgreSQL, and writes bench/RESULTS.md (README, "Performance"). Progress goes to stderr.
+ * Everything it creates — files, databases, the server, child processes — goes at the end,
+ * also on failure or Ctrl-C.
+ */
+
+const startedMs = Date.now();
+
+function progress(line: string): void {
+  const elapsed = Math.round((Date.now() - startedMs) / 1000);
+  const stamp = `${String(Math.floor(elapsed / 60)).padStart(2, '0')}:${String(elapsed % 60).padStart(2, '0')}`;
+  process.stderr.write(`bench ${stamp} ${line}\n`);
+}
+
+/** The comparisons that need psql: without it the run cannot start. */
+const NEEDS_PSQL: readonly ComparisonName[] = ['loader', 'rebuild'];
+
+async function measure<T>(
+  settings: BenchSettings,
+  name: ComparisonName,
+  body: () => Promise<T>,
+  interrupted: AbortSignal,
+): Promise<Outcome<T>> {
+  if (!settings.only.has(name)) return { status: 'not selected' };
+  if (interrupted.aborted) return { status: 'failed', reason: 'interrupted' };
+  progress(`${name}: starting`);
+  try {
+    const value = await body();
+    progress(`${name}: done`);
+    return { status: 'measured', value };
+  } catch (error) {
+    const reason = interrupted.aborted ? 'interrupted' : describeError(error);
+    progress(`${name}: failed: ${reason}`);
+    return { status: 'failed', reason };
+  }
+}
+
+async function run(settings: BenchSettings, tempRoot: string, interrupted: AbortSignal): Promise<number> {
+  if ([...settings.only].some((name) => NEEDS_PSQL.includes(name)) && psqlVersion(settings.psql) === undefined) {
+    process.stderr.write(
+      `bench: psql not found (${settings.psql}): install the PostgreSQL client (e.g. apt-get install postgresql-client), ` +
+        'set BENCH_PSQL=/path/to/psql, or run only comparisons without psql: npm run bench -- reload incremental scheduler\n',
+    );
+    return 2;
+  }
+  const machine = describeMachine(settings.psql);
+  progress(
+    `machine: ${machine.cores} × ${machine.cpu}, ${(machine.memoryBytes / 1024 ** 3).toFixed(1)} GiB; ${machine.psql}`,
+  );
+  progress(
+    `comparisons: ${[...settings.only].join(', ')}; pairs ${settings.pairs}; sizes ${settings.sizes.join(', ')}`,
+  );
+  const dataDir = path.join(tempRoot, 'data');
+  mkdirSync(dataDir);
+  const generated = new Map<number, Promise<string>>();
+  let server: BenchServer | undefined;
+  try {
+    progress('starting PostgreSQL');
+    server = await startBenchServer(tempRoot);
+    progress(`PostgreSQL ${server.version}: ${server.description}`);
+    const ctx: BenchContext = {
+      settings,
+      server,
+      progress,
+      interrupted,
+      loansFile(rows) {
+        interrupted.throwIfAborted();
+        let file = generated.get(rows);
+        if (file === undefined) {
+          progress(`generating ${rows.toLocaleString('en-US')} rows`);
+          file = writeLoansFile(path.join(dataDir, `loans-${rows}.csv`), rows, settings.maxDays);
+          generated.set(rows, file);
+        }
+        return file;
+      },
+    };
+    const results: BenchResults = {
+      loader: await measure(settings, 'loader', () => compareLoader(ctx), interrupted),
+      reload: await measure(settings, 'reload', () => compareReload(ctx), interrupted),
+      rebuild: await measure(settings, 'rebuild', () => compareRebuild(ctx), interrupted),
+      incremental: { status: 'not selected' },
+      scheduler: { status: 'not selected' },
+    };
+    if (settings.only.has('incremental') && !interrupted.aborted) {
+      const why = await jobRefuses(await server.createDatabase('incremental_check'), INCREMENTAL_PARAMS);
+      if (why !== undefined) {
+        progress(`incremental: not available in this build (${why}): skipped`);
+        results.incremental = {
+          status: 'unavailable',
+          reason: `this build's job does not take \`--param mode=incremental\` (${why})`,
+        };
+      } else {
+        results.incremental = await measure(settings, 'incremental', () => compareIncremental(ctx), interrupted);
+      }
+    }
+    results.scheduler = await measure(
+      settings,
+      'scheduler',
+      () => watchScheduler(ctx, path.join(tempRoot, 'logs')),
+      interrupted,
+    );
+    if (interrupted.aborted) return 130;
+    const body = renderReport({
+      settings,
+      machine,
+      serverVersion: server.version,
+      serverDescription: server.description,
+      command: commandLine(),
+      startedAt: new Date(startedMs),
+      durationMs: Date.now() - startedMs,
+      results,
+    });
+    writeReport(settings.resultsPath, body);
+    progress(`wrote ${settings.resultsPath}`);
+    const failed = Object.values(results).some(
+      (outcome: Outcome<unknown>) =>
+        outcome.status === 'failed' ||
+        (outcome.status === 'measured' &&
+          Array.isArray(outcome.value) &&
+          outcome.value.some((v: { error?: string }) => v.error !== undefined)),
+    );
+    return failed ? 1 : 0;
+  } finally {
+    killRunningProcesses();
+    progress('stopping PostgreSQL and removing temporary files');
+    await server?.stop();
+  }
+}
+
+/** How this run was started, for the report: the BENCH_* settings and the arguments. */
+function commandLine(): string {
+  const env = Object.entries(process.env)
+    .filter(([key]) => key.startsWith('BENCH_') && key !== 'BENCH_RESULTS')
+    .map(([key, value]) => `${key}=${value}`);
+  const args = process.argv.slice(2);
+  return [...env, 'npm run bench', ...(args.length > 0 ? ['--', ...args] : [])].join(' ');
+}
+
+if (require.main === module) {
+  let settings: BenchSettings;
+  try {
+    settings = readSettings(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`bench: ${describeError(error)}\n`);
+    process.exit(2);
+  }
+  // Readable by all: as root, the embedded server runs as the 'postgres' user.
+  const tempRoot = mkdtempSync(path.join(settings.tempParent, 'loans-bench-'));
+  chmodSync(tempRoot, 0o755);
+  const removeTemp = (): void => rmSync(tempRoot, { recursive: true, force: true });
+  const interrupted = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted.signal.aborted) {
+      // A second Ctrl-C: stop now, leaving the server to die with its parent.
+      killRunningProcesses();
+      removeTemp();
+      process.exit(130);
+    }
+    progress(`${signal}: stopping what runs, then cleaning up (Ctrl-C again to quit at once)`);
+    interrupted.abort(signal);
+    killRunningProcesses();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  run(settings, tempRoot, interrupted.signal)
+    .catch((error: unknown) => {
+      process.stderr.write(`bench: ${describeError(error)}\n`);
+      return 1;
+    })
+    .then((code) => {
+      removeTemp();
+      process.exit(interrupted.signal.aborted ? 130 : code);
+    });
+}

@@ -1,0 +1,581 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { APPENDED_DAYS } from './compareJobs';
+import { JOB_TIMEOUT_SECONDS } from './commands';
+import type { Machine } from './machine';
+import { definedValues, median, percentile, type Sample } from './pairs';
+import type { BenchResults, JobSize, LoaderSize, Outcome } from './results';
+import { COMPARISONS, type BenchSettings } from './settings';
+
+/**
+ * Writes bench/RESULTS.md. Only what lies between the markers is generated: a person's analysis
+ * written above or below them survives every run.
+ */
+
+export const BEGIN = '<!-- bench:begin -->';
+export const END = '<!-- bench:end -->';
+
+export interface ReportInput {
+  settings: BenchSettings;
+  machine: Machine;
+  serverVersion: string;
+  serverDescription: string;
+  command: string;
+  startedAt: Date;
+  durationMs: number;
+  results: BenchResults;
+}
+
+// Targets of issue 5, judged at the middle size (2,000,000 rows by default).
+const TARGET = {
+  loaderVsPsql: 0.8,
+  peakRssMb: 150,
+  reloadSpeedup: 10,
+  rebuildVsCtas: 1.3,
+  incrementalSpeedup: 50,
+};
+
+const MB = 1048576;
+const n = (value: number): string => value.toLocaleString('en-US');
+const s = (ms: number): string =>
+  Number.isNaN(ms) ? '—' : ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${(ms / 1000).toFixed(1)} s`;
+// One decimal: 150.4 MB must not read as 150 MB next to a "< 150 MB" miss.
+const mb = (bytes: number | undefined): string =>
+  bytes === undefined || Number.isNaN(bytes) ? '—' : `${(bytes / MB).toFixed(1)} MB`;
+const times = (ratio: number): string =>
+  Number.isFinite(ratio) ? `${ratio < 10 ? ratio.toFixed(2) : ratio.toFixed(0)}×` : '—';
+const perSecond = (rows: number, ms: number): string => (Number.isNaN(ms) ? '—' : n(Math.round(rows / (ms / 1000))));
+const pass = (ok: boolean | undefined): string => (ok === undefined ? '—' : ok ? '**pass**' : '**miss**');
+
+const wall = (samples: readonly Sample[]): number => median(samples.map((sample) => sample.wallMs));
+const recorded = (samples: readonly Sample[]): number =>
+  median(definedValues(samples.map((sample) => sample.recordedMs)));
+const peak = (samples: readonly Sample[]): number | undefined => {
+  const values = definedValues(samples.map((sample) => sample.peakRssBytes));
+  return values.length === 0 ? undefined : Math.max(...values);
+};
+
+/** Ratio of each pair, `ratio(a, b)`, for the pairs where both sides ran. */
+function pairRatios(a: readonly Sample[], b: readonly Sample[], ratio: (a: Sample, b: Sample) => number): number[] {
+  return a.slice(0, b.length).map((sample, i) => ratio(sample, b[i]!));
+}
+
+const list = (ratios: readonly number[]): string => (ratios.length === 0 ? '—' : ratios.map(times).join(', '));
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function notMeasured(outcome: Outcome<unknown>): string | undefined {
+  switch (outcome.status) {
+    case 'measured':
+      return undefined;
+    case 'not selected':
+      return '_Not run this time (not selected)._';
+    case 'unavailable':
+      return `_Not measured: ${outcome.reason}._`;
+    case 'failed':
+      return `_Failed: ${outcome.reason}_`;
+  }
+}
+
+const middle = (settings: BenchSettings): number => settings.sizes[1];
+
+/** Said under a job table when the full rebuild was asked for explicitly. */
+function fullParamsNote(sizes: readonly JobSize[]): string {
+  const params = sizes.find((size) => size.fullParams.length > 0)?.fullParams;
+  return params === undefined
+    ? ''
+    : `\n\nThis build's job has a mode parameter: the full rebuilds ran with ${params.map((p) => `\`--param ${p}\``).join(' ')}.`;
+}
+
+function sizeError(size: { error?: string }): string {
+  return size.error === undefined ? '' : `\n\n_Stopped short at this size: ${size.error}_`;
+}
+
+function loaderSection(input: ReportInput, summary: string[][]): string {
+  const outcome = input.results.loader;
+  const head =
+    '## 1. Loader vs `psql \\copy`\n\n' +
+    'The same CSV into the same empty `loans` (truncated with `loads`, `load_rejects` and `loans_changes` before ' +
+    'every run). Loader: `node dist/loader/main.js <file>`, with its full validation, rejects and upsert. ' +
+    'psql: `psql "<url>" -c "\\copy loans (repayment_date, number_of_loans, defaults, liquidations) FROM \'<file>\' WITH (FORMAT csv, HEADER true)"`. ' +
+    'Rows/s = rows in the file ÷ wall time. Ratio = loader rows/s ÷ psql rows/s of the same pair. A file with repeated days cannot be loaded by psql (primary key): the loader runs alone.\n\n';
+  const missing = notMeasured(outcome);
+  if (missing !== undefined || outcome.status !== 'measured') {
+    summary.push(['1', 'loader rows/s vs psql \\copy', `≥ ${TARGET.loaderVsPsql}×`, '—', '—']);
+    summary.push(['2', 'loader peak RSS, any file size', `< ${TARGET.peakRssMb} MB`, '—', '—']);
+    return `${head}${missing}\n\n## 2. Loader memory\n\n${missing}`;
+  }
+  const rows = outcome.value.map((size) => {
+    const ratios = size.psql === undefined ? [] : pairRatios(size.loader, size.psql, (a, b) => b.wallMs / a.wallMs);
+    const judged = size.rows === middle(input.settings) && ratios.length > 0;
+    if (size.rows === middle(input.settings)) {
+      summary.push([
+        '1',
+        `loader rows/s vs psql \\copy, ${n(size.rows)} rows`,
+        `≥ ${TARGET.loaderVsPsql}×`,
+        times(median(ratios)),
+        pass(judged ? median(ratios) >= TARGET.loaderVsPsql : undefined),
+      ]);
+    }
+    return [
+      n(size.rows),
+      size.fileBytes < MB ? `${(size.fileBytes / 1024).toFixed(0)} KB` : `${(size.fileBytes / MB).toFixed(0)} MB`,
+      s(wall(size.loader)),
+      size.psql === undefined ? 'cannot (repeated days)' : s(wall(size.psql)),
+      perSecond(size.rows, wall(size.loader)),
+      size.psql === undefined ? '—' : perSecond(size.rows, wall(size.psql)),
+      list(ratios),
+      ratios.length === 0 ? '—' : times(median(ratios)),
+      judged ? pass(median(ratios) >= TARGET.loaderVsPsql) : '—',
+    ];
+  });
+  const errors = outcome.value.map(sizeError).join('');
+  const loaderTable = table(
+    [
+      'rows',
+      'file',
+      'loader (median)',
+      'psql \\copy (median)',
+      'loader rows/s',
+      'psql rows/s',
+      'ratio per pair',
+      'median ratio',
+      `target ≥ ${TARGET.loaderVsPsql}× (at ${n(middle(input.settings))})`,
+    ],
+    rows,
+  );
+  return `${head}${loaderTable}${errors}\n\n${memorySection(outcome.value, summary)}`;
+}
+
+function memorySection(sizes: readonly LoaderSize[], summary: string[][]): string {
+  let allUnder = true;
+  const rows = sizes.map((size) => {
+    const highest = peak(size.loader);
+    const under = highest === undefined ? undefined : highest / MB < TARGET.peakRssMb;
+    if (under === false) allUnder = false;
+    return [
+      n(size.rows),
+      n(size.distinctDays),
+      n(size.rows - size.distinctDays),
+      size.loader.map((sample) => mb(sample.peakRssBytes)).join(', ') || '—',
+      mb(highest),
+      pass(under),
+    ];
+  });
+  const measured = sizes.some((size) => peak(size.loader) !== undefined);
+  summary.push([
+    '2',
+    `loader peak RSS at ${sizes.map((size) => n(size.rows)).join(', ')} rows`,
+    `< ${TARGET.peakRssMb} MB`,
+    mb(Math.max(...sizes.map((size) => peak(size.loader) ?? 0))),
+    pass(measured ? allUnder : undefined),
+  ]);
+  return (
+    '## 2. Loader memory\n\n' +
+    "Peak resident memory of the loader process (VmHWM), from the first loads of item 1. Rows past the calendar's " +
+    'last day repeat earlier days: the loader rejects each repeat into `load_rejects`.\n\n' +
+    table(
+      ['rows', 'distinct days', 'rejected (repeats)', 'peak RSS per run', 'highest', `target < ${TARGET.peakRssMb} MB`],
+      rows,
+    )
+  );
+}
+
+function reloadSection(input: ReportInput, summary: string[][]): string {
+  const outcome = input.results.reload;
+  const head =
+    '## 3. Reloading an unchanged file\n\n' +
+    'Pairs of (first load into an empty table, the same command again on the same file without truncating). ' +
+    'Ratio = first load ÷ reload.\n\n';
+  const missing = notMeasured(outcome);
+  if (missing !== undefined || outcome.status !== 'measured') {
+    summary.push(['3', 'reload of an unchanged file vs first load', `≥ ${TARGET.reloadSpeedup}× faster`, '—', '—']);
+    return head + missing;
+  }
+  const { rows, first, reload } = outcome.value;
+  const ratios = pairRatios(first, reload, (a, b) => a.wallMs / b.wallMs);
+  const ok = ratios.length > 0 ? median(ratios) >= TARGET.reloadSpeedup : undefined;
+  summary.push([
+    '3',
+    `reload of an unchanged ${n(rows)}-row file vs first load`,
+    `≥ ${TARGET.reloadSpeedup}× faster`,
+    times(median(ratios)),
+    pass(ok),
+  ]);
+  return (
+    head +
+    table(
+      [
+        'rows',
+        'first load per pair',
+        'reload per pair',
+        'first (median)',
+        'reload (median)',
+        'ratio per pair',
+        'median ratio',
+        `target ≥ ${TARGET.reloadSpeedup}×`,
+      ],
+      [
+        [
+          n(rows),
+          first.map((sample) => s(sample.wallMs)).join(', '),
+          reload.map((sample) => s(sample.wallMs)).join(', '),
+          s(wall(first)),
+          s(wall(reload)),
+          list(ratios),
+          times(median(ratios)),
+          pass(ok),
+        ],
+      ],
+    ) +
+    (outcome.value.summary === '' ? '' : `\n\nThe reload's own summary: \`${outcome.value.summary}\``)
+  );
+}
+
+function daysLabel(size: JobSize, maxDays: number): string {
+  if (size.days === size.requestedRows) return n(size.days);
+  return size.days === maxDays
+    ? `${n(size.days)} (all a calendar holds; ${n(size.requestedRows)} asked)`
+    : `${n(size.days)} (a calendar's ${n(maxDays)} less room for the appends; ${n(size.requestedRows)} asked)`;
+}
+
+function rebuildSection(input: ReportInput, summary: string[][]): string {
+  const outcome = input.results.rebuild;
+  const head =
+    '## 4. Full rebuild vs a bare `CREATE TABLE … AS SELECT`\n\n' +
+    '`node dist/scheduler/cli.js default_liquidation_rolling_avg_hist` (build, audits and the atomic publish, run ' +
+    'history) against `psql "<url>" -f bench/sql/rebuild_reference.sql`, the same window as build.sql\'s defaults ' +
+    'in one CREATE TABLE … AS SELECT (dropped before each run). A first rebuild, not timed, publishes the table, so ' +
+    'every timed run replaces a published version as the scheduled runs do. "recorded" is the duration the job ' +
+    'wrote in `job_runs` (finished_at − started_at): the process wall time minus start-up (node, connecting, ' +
+    'checking migrations). Ratio = job ÷ CREATE TABLE AS, wall times of the same pair.\n\n';
+  const missing = notMeasured(outcome);
+  if (missing !== undefined || outcome.status !== 'measured') {
+    summary.push(['4', 'full rebuild vs CREATE TABLE AS', `≤ ${TARGET.rebuildVsCtas}×`, '—', '—']);
+    return head + missing;
+  }
+  const rows = outcome.value.map((size) => {
+    const ratios = pairRatios(size.a, size.b, (a, b) => a.wallMs / b.wallMs);
+    const recordedRatio = recorded(size.a) / wall(size.b);
+    const judged = size.requestedRows === middle(input.settings) && ratios.length > 0;
+    if (size.requestedRows === middle(input.settings)) {
+      summary.push([
+        '4',
+        `full rebuild vs CREATE TABLE AS, ${n(size.days)} days`,
+        `≤ ${TARGET.rebuildVsCtas}×`,
+        `${times(median(ratios))} (recorded: ${times(recordedRatio)})`,
+        pass(judged ? median(ratios) <= TARGET.rebuildVsCtas : undefined),
+      ]);
+    }
+    return [
+      daysLabel(size, input.settings.maxDays),
+      s(wall(size.a)),
+      s(recorded(size.a)),
+      mb(peak(size.a)),
+      s(wall(size.b)),
+      list(ratios),
+      ratios.length === 0 ? '—' : times(median(ratios)),
+      times(recordedRatio),
+      judged ? pass(median(ratios) <= TARGET.rebuildVsCtas) : '—',
+    ];
+  });
+  return (
+    head +
+    table(
+      [
+        'days in loans',
+        'job wall (median)',
+        'job recorded (median)',
+        'job peak RSS',
+        'CREATE TABLE AS (median)',
+        'ratio per pair',
+        'median ratio',
+        'recorded ÷ CREATE TABLE AS',
+        `target ≤ ${TARGET.rebuildVsCtas}× (at ${n(middle(input.settings))})`,
+      ],
+      rows,
+    ) +
+    outcome.value.map(sizeError).join('') +
+    fullParamsNote(outcome.value)
+  );
+}
+
+function incrementalSection(input: ReportInput, summary: string[][]): string {
+  const outcome = input.results.incremental;
+  const head =
+    `## 5. Incremental refresh after ${APPENDED_DAYS} new days\n\n` +
+    `Before each run, ${APPENDED_DAYS} new days are appended to \`loans\` (not timed; bench/sql/append_days.sql). ` +
+    'A: `node dist/scheduler/cli.js default_liquidation_rolling_avg_hist --param mode=incremental`; B: the same ' +
+    'command without it, a full rebuild. Untimed first: a full rebuild, then one incremental refresh. ' +
+    'Ratio = full ÷ incremental, wall times of the same pair. The largest size starts a few days short of the ' +
+    'calendar so that every append still fits.\n\n';
+  const missing = notMeasured(outcome);
+  if (missing !== undefined || outcome.status !== 'measured') {
+    summary.push([
+      '5',
+      `incremental after ${APPENDED_DAYS} new days vs full rebuild`,
+      `≥ ${TARGET.incrementalSpeedup}× faster`,
+      '—',
+      outcome.status === 'unavailable' ? 'not available' : '—',
+    ]);
+    return head + missing;
+  }
+  const rows = outcome.value.map((size) => {
+    const ratios = pairRatios(size.a, size.b, (a, b) => b.wallMs / a.wallMs);
+    const recordedRatio = recorded(size.b) / recorded(size.a);
+    const judged = size.requestedRows === middle(input.settings) && ratios.length > 0;
+    if (size.requestedRows === middle(input.settings)) {
+      summary.push([
+        '5',
+        `incremental after ${APPENDED_DAYS} new days vs full rebuild, ${n(size.days)} days`,
+        `≥ ${TARGET.incrementalSpeedup}× faster`,
+        `${times(median(ratios))} (recorded: ${times(recordedRatio)})`,
+        pass(judged ? median(ratios) >= TARGET.incrementalSpeedup : undefined),
+      ]);
+    }
+    return [
+      daysLabel(size, input.settings.maxDays),
+      `${s(wall(size.a))} / ${s(recorded(size.a))}`,
+      mb(peak(size.a)),
+      `${s(wall(size.b))} / ${s(recorded(size.b))}`,
+      list(ratios),
+      ratios.length === 0 ? '—' : times(median(ratios)),
+      times(recordedRatio),
+      judged ? pass(median(ratios) >= TARGET.incrementalSpeedup) : '—',
+    ];
+  });
+  return (
+    head +
+    table(
+      [
+        'days in loans before the appends',
+        'incremental wall / recorded (median)',
+        'incremental peak RSS',
+        'full wall / recorded (median)',
+        'ratio per pair',
+        'median ratio',
+        'recorded ratio',
+        `target ≥ ${TARGET.incrementalSpeedup}× (at ${n(middle(input.settings))})`,
+      ],
+      rows,
+    ) +
+    outcome.value.map(sizeError).join('') +
+    fullParamsNote(outcome.value)
+  );
+}
+
+function schedulerSection(input: ReportInput): string {
+  const outcome = input.results.scheduler;
+  const head =
+    '## 6. Scheduler\n\n' +
+    '`node dist/scheduler/main.js`, two at once, each on its own database holding data/loans.csv (620 days), ' +
+    'watched after the run each makes at start. Idle: a yearly schedule that cannot fire during the watch. ' +
+    'Busy: every second (`* * * * * *`). RSS (VmRSS) and CPU time (utime + stime of /proc/<pid>/stat) sampled ' +
+    'once a second. Lateness of a run = its `job_runs.started_at` (set when the run is claimed, just before its ' +
+    'first task) minus its scheduled second (`job_runs.scheduled_for`).\n\n';
+  const missing = notMeasured(outcome);
+  if (missing !== undefined || outcome.status !== 'measured') return head + missing;
+  const r = outcome.value;
+  const rss = (values: readonly number[]): string =>
+    values.length === 0 ? '—' : `${mb(Math.min(...values))} / ${mb(median(values))} / ${mb(Math.max(...values))}`;
+  const late = r.busy.lateMs;
+  const missed = r.busy.expectedRuns - r.busy.runsInWindow;
+  return (
+    head +
+    `Watched for ${r.seconds} s${r.seconds < 600 ? ' (**shorter than the 10 minutes of the issue**)' : ''}.\n\n` +
+    table(
+      ['process', 'schedule', 'RSS min / median / max', 'mean CPU', 'scheduled runs in the window'],
+      [
+        [
+          'idle',
+          `\`${r.idle.schedule}\``,
+          rss(r.idle.rssBytes),
+          `${r.idle.cpuPercent.toFixed(2)} %`,
+          n(r.idle.runsInWindow),
+        ],
+        [
+          'every second',
+          `\`${r.busy.schedule}\``,
+          rss(r.busy.rssBytes),
+          `${r.busy.cpuPercent.toFixed(2)} %`,
+          n(r.busy.runsInWindow),
+        ],
+      ],
+    ) +
+    '\n\n' +
+    table(
+      [
+        'start lateness p50',
+        'p99',
+        'max',
+        'runs',
+        'expected',
+        'missed',
+        'failed',
+        '"tick missed" / skipped lines in cron.log',
+      ],
+      [
+        [
+          `${percentile(late, 0.5).toFixed(1)} ms`,
+          `${percentile(late, 0.99).toFixed(1)} ms`,
+          late.length === 0 ? '—' : `${Math.max(...late).toFixed(1)} ms`,
+          n(r.busy.runsInWindow),
+          n(r.busy.expectedRuns),
+          n(Math.max(0, missed)),
+          n(r.busy.failedRuns),
+          `${r.busy.missedWarnings} / ${r.busy.skippedWarnings}`,
+        ],
+      ],
+    )
+  );
+}
+
+function growthSection(input: ReportInput): string {
+  const { sizes } = input.settings;
+  const { loader, rebuild, incremental } = input.results;
+  const bySize = <T extends { requestedRows?: number; rows?: number }>(
+    outcome: Outcome<T[]>,
+    rows: number,
+  ): T | undefined =>
+    outcome.status === 'measured' ? outcome.value.find((v) => (v.requestedRows ?? v.rows) === rows) : undefined;
+  const line = (
+    label: string,
+    value: (rows: number) => number | undefined,
+    format: (v: number) => string,
+  ): string[] => {
+    const values = sizes.map(value);
+    const growth = (i: number): string => {
+      const from = values[i];
+      const to = values[i + 1];
+      return from === undefined || to === undefined || Number.isNaN(from) || Number.isNaN(to) || from === 0
+        ? '—'
+        : times(to / from);
+    };
+    return [label, ...values.map((v) => (v === undefined || Number.isNaN(v) ? '—' : format(v))), growth(0), growth(1)];
+  };
+  const loaderAt = (rows: number): LoaderSize | undefined => bySize(loader, rows);
+  const jobAt = (outcome: Outcome<JobSize[]>, rows: number): JobSize | undefined => bySize(outcome, rows);
+  const rows = [
+    line('1. loader, time', (r) => (loaderAt(r)?.loader.length ? wall(loaderAt(r)!.loader) : undefined), s),
+    line('1. loader, peak RSS', (r) => peak(loaderAt(r)?.loader ?? []), mb),
+    line('1. psql \\copy, time', (r) => (loaderAt(r)?.psql?.length ? wall(loaderAt(r)!.psql!) : undefined), s),
+    line('4. job full rebuild, time', (r) => (jobAt(rebuild, r)?.a.length ? wall(jobAt(rebuild, r)!.a) : undefined), s),
+    line('4. job full rebuild, peak RSS', (r) => peak(jobAt(rebuild, r)?.a ?? []), mb),
+    line('4. CREATE TABLE AS, time', (r) => (jobAt(rebuild, r)?.b.length ? wall(jobAt(rebuild, r)!.b) : undefined), s),
+    line(
+      '5. incremental refresh, time',
+      (r) => (jobAt(incremental, r)?.a.length ? wall(jobAt(incremental, r)!.a) : undefined),
+      s,
+    ),
+    line('5. incremental refresh, peak RSS', (r) => peak(jobAt(incremental, r)?.a ?? []), mb),
+    line(
+      '5. full rebuild after the append, time',
+      (r) => (jobAt(incremental, r)?.b.length ? wall(jobAt(incremental, r)!.b) : undefined),
+      s,
+    ),
+  ];
+  const largest = sizes[2];
+  const capped = largest > input.settings.maxDays;
+  return (
+    '## 7. Growth\n\n' +
+    'Medians of the runs above, by size; the last two columns say how much each cost grew from one size to the next. ' +
+    'Peak RSS is the measured process only (the PostgreSQL backend doing the work is not counted).' +
+    (capped
+      ? ` At ${n(largest)} rows, 4 and 5 run on the largest \`loans\` a calendar allows (${n(input.settings.maxDays)} days, ` +
+        `a few days fewer for 5), and psql cannot load the file (repeated days).`
+      : '') +
+    '\n\n' +
+    table(
+      ['', ...sizes.map((r) => `${n(r)} rows`), `${n(sizes[0])} → ${n(sizes[1])}`, `${n(sizes[1])} → ${n(largest)}`],
+      rows,
+    )
+  );
+}
+
+function machineSection(input: ReportInput): string {
+  const m = input.machine;
+  const { settings } = input;
+  return (
+    '## Machine and settings\n\n' +
+    table(
+      ['', ''],
+      [
+        ['CPU', `${m.cpu}, ${m.cores} logical cores`],
+        ['memory', `${(m.memoryBytes / 1024 ** 3).toFixed(1)} GiB`],
+        ['OS', `${m.os}, ${m.kernel}`],
+        ['Node.js', m.node],
+        ['PostgreSQL server', `${input.serverVersion}: ${input.serverDescription}`],
+        ['psql', m.psql],
+        ['pairs', `${settings.pairs} per comparison and size (A, B, A, B …)`],
+        ['sizes', settings.sizes.map(n).join(', ') + ' rows'],
+        [
+          'job settings',
+          `JOB_TIMEOUT=${JOB_TIMEOUT_SECONDS} (so that the largest rebuilds are not cut off at 50 s); everything else default`,
+        ],
+      ],
+    )
+  );
+}
+
+function partialNote(input: ReportInput): string {
+  const { settings } = input;
+  const reasons: string[] = [];
+  if (settings.quick) reasons.push('quick mode (BENCH_QUICK): tiny sizes, numbers mean nothing');
+  const skipped = COMPARISONS.filter((c) => !settings.only.has(c));
+  if (skipped.length > 0) reasons.push(`only ${[...settings.only].join(', ')} (not ${skipped.join(', ')})`);
+  if (settings.schedulerSeconds < 600 && settings.only.has('scheduler'))
+    reasons.push(`scheduler watched ${settings.schedulerSeconds} s instead of 600`);
+  if (settings.pairs < 3) reasons.push(`${settings.pairs} pair(s) instead of at least 3`);
+  return reasons.length === 0 ? '' : `\n\n**Partial run**: ${reasons.join('; ')}.`;
+}
+
+export function renderReport(input: ReportInput): string {
+  const summary: string[][] = [];
+  const sections = [
+    loaderSection(input, summary),
+    reloadSection(input, summary),
+    rebuildSection(input, summary),
+    incrementalSection(input, summary),
+    schedulerSection(input),
+    growthSection(input),
+  ];
+  const minutes = (input.durationMs / 60_000).toFixed(1);
+  return [
+    BEGIN,
+    `_Generated by \`${input.command}\` on ${input.startedAt.toISOString()} in ${minutes} min. ` +
+      'Everything between the bench markers is rewritten by every run; write analysis outside them._' +
+      partialNote(input),
+    machineSection(input),
+    '## Targets\n\n' +
+      `Judged at ${n(middle(input.settings))} rows (days for 4 and 5) on the median of the pair ratios.\n\n` +
+      table(['#', 'what', 'target', 'measured', 'result'], summary),
+    ...sections,
+    '## How it was measured\n\n' +
+      '- Every command runs as a separate process, exactly as a person types it, with DATABASE_URL pointing at a ' +
+      'fresh database per comparison (cloned from a migrated template).\n' +
+      '- Wall time: from spawn to exit. Peak RSS: VmHWM of /proc/<pid>/status, polled every 25 ms.\n' +
+      '- Comparisons alternate A, B, A, B …; the state each side starts from is restored before it, untimed, ' +
+      "and CHECKPOINT runs before each so that one run does not pay for the previous one's writes.\n" +
+      `- Data: bench/generateData.ts, seeded; consecutive days from 0001-01-01; past ${n(input.settings.maxDays)} rows the days repeat.\n` +
+      '- Rerun: `npm run bench` (all), `npm run bench -- loader rebuild` (some), `BENCH_QUICK=1` (smoke test). ' +
+      'See README, "Performance".',
+    END,
+  ].join('\n\n');
+}
+
+/** Writes the report into `file`, keeping whatever lies outside the markers. */
+export function writeReport(file: string, body: string): void {
+  const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const begin = previous.indexOf(BEGIN);
+  const end = previous.indexOf(END);
+  const text =
+    begin >= 0 && end > begin
+      ? previous.slice(0, begin) + body + previous.slice(end + END.length)
+      : '# Benchmark results\n\n' +
+        body +
+        '\n\n## Notes\n\n_Written by people: what the numbers mean, what changed since the last run. ' +
+        '`npm run bench` leaves everything outside the bench markers as it is._\n';
+  writeFileSync(file, text.endsWith('\n') ? text : `${text}\n`);
+}

@@ -1,0 +1,81 @@
+import type { BenchServer } from './postgres';
+import type { BenchSettings } from './settings';
+import type { Sample } from './pairs';
+
+/** What each comparison found, as the report writer gets it. */
+
+export type Outcome<T> =
+  | { status: 'measured'; value: T }
+  | { status: 'not selected' }
+  | { status: 'unavailable'; reason: string }
+  | { status: 'failed'; reason: string };
+
+export interface BenchContext {
+  settings: BenchSettings;
+  server: BenchServer;
+  /** One line to stderr, so a person sees what is going on. */
+  progress(line: string): void;
+  /** Ctrl-C or SIGTERM: stop at once rather than go on to the next size. */
+  interrupted: AbortSignal;
+  /** A loans file of `rows` data rows, generated once per run. */
+  loansFile(rows: number): Promise<string>;
+}
+
+export interface LoaderSize {
+  rows: number;
+  /** Distinct days in the file; fewer than rows when days repeat. */
+  distinctDays: number;
+  fileBytes: number;
+  loader: Sample[];
+  /** Undefined when psql cannot load the file (repeated days under the primary key). */
+  psql?: Sample[];
+  /** The loader's summary line of its last run. */
+  summary: string;
+  /** Why this size stopped short: the samples before it are kept. */
+  error?: string;
+}
+
+export interface ReloadResult {
+  rows: number;
+  first: Sample[];
+  reload: Sample[];
+  summary: string;
+}
+
+export interface JobSize {
+  /** Rows asked for; days is what loans could hold. */
+  requestedRows: number;
+  days: number;
+  /** The job's parameters for a full rebuild: `mode=full` when the job has it, else none. */
+  fullParams: string[];
+  a: Sample[];
+  b: Sample[];
+  error?: string;
+}
+
+export interface SchedulerProcess {
+  schedule: string;
+  rssBytes: number[];
+  cpuPercent: number;
+  runsInWindow: number;
+}
+
+export interface SchedulerResult {
+  seconds: number;
+  idle: SchedulerProcess;
+  busy: SchedulerProcess & {
+    lateMs: number[];
+    expectedRuns: number;
+    failedRuns: number;
+    missedWarnings: number;
+    skippedWarnings: number;
+  };
+}
+
+export interface BenchResults {
+  loader: Outcome<LoaderSize[]>;
+  reload: Outcome<ReloadResult>;
+  rebuild: Outcome<JobSize[]>;
+  incremental: Outcome<JobSize[]>;
+  scheduler: Outcome<SchedulerResult>;
+}

@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS bench_rolling_avg_reference;
