@@ -36,7 +36,7 @@ function compiled(entry: string): string {
 }
 
 export interface LoaderRun extends Sample {
-  /** The loader's one-line summary ("loaded …: N rows read, …"). */
+  /** The loader's one-line summary ("loaded …: N rows read, …", or "… unchanged since load N …"). */
   summary: string;
 }
 
@@ -46,7 +46,8 @@ export async function runLoader(db: BenchDatabase, file: string): Promise<Loader
     env: commandEnv(db),
     cwd: projectRoot,
   });
-  const summary = /loaded .*: \d+ rows read.*$/m.exec(run.stdout)?.[0] ?? '';
+  const summary =
+    /(?:loaded .*: \d+ rows read|\S+ and loans are unchanged since load \d+).*$/m.exec(run.stdout)?.[0] ?? '';
   return { wallMs: run.wallMs, peakRssBytes: run.peakRssBytes, summary };
 }
 
