@@ -117,7 +117,11 @@ export function audit<P>(file: string, options: AuditTaskOptions<P> = {}): TaskD
   };
 }
 
-/** Runs sql/<file> that swaps a checked result in; in a `transaction` workflow it commits with the run. */
+/**
+ * Runs sql/<file> that swaps a checked result in; in a `transaction` workflow it commits with the
+ * run. Its rows are those its INSERT and MERGE statements wrote (a DELETE before an INSERT of
+ * the same rows is not counted twice).
+ */
 export function publish<P>(file: string, options: SqlTaskOptions<P> = {}): TaskDefinition<P> {
   const params = options.params ?? defaultSqlParams;
   return {
@@ -126,7 +130,8 @@ export function publish<P>(file: string, options: SqlTaskOptions<P> = {}): TaskD
     describe: `publish sql/${file}`,
     async run(ctx) {
       const results = await runSqlFile(ctx, file, params);
-      return { rows: results.filter((r) => r.command === 'INSERT').reduce((sum, r) => sum + (r.rowCount ?? 0), 0) };
+      const written = results.filter((r) => r.command === 'INSERT' || r.command === 'MERGE');
+      return { rows: written.reduce((sum, r) => sum + (r.rowCount ?? 0), 0) };
     },
   };
 }

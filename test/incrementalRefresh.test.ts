@@ -8,7 +8,8 @@ import { defineWorkflows } from '../scheduler/workflows';
 import type { RefreshPlan } from '../scheduler/workflows/defaultLiquidationRollingAvgHist';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { captureLogger, type LogEntry } from './support/logs';
-import { differences, type PublishedRow } from './support/publishedTable';
+import { differences, writtenByRefresh, type PublishedRow } from './support/publishedTable';
+import { show } from './support/fraction';
 import { referenceRollingAverage, type LoanDay } from './support/referenceRollingAverage';
 
 /**
@@ -52,7 +53,7 @@ async function published(): Promise<PublishedRow[]> {
   return (await db.pool.query<PublishedRow>('SELECT * FROM default_liquidation_rolling_avg_hist ORDER BY 1')).rows;
 }
 
-/** What a full rebuild would publish now (plan.sql and build.sql in a transaction rolled back), without created_at. */
+/** The table a full rebuild would leave now (its SQL files in a transaction rolled back), without created_at. */
 async function fullRebuild(params: Params): Promise<Omit<PublishedRow, 'created_at'>[]> {
   const client = await db.pool.connect();
   try {
@@ -60,10 +61,11 @@ async function fullRebuild(params: Params): Promise<Omit<PublishedRow, 'created_
     for (const [key, value] of Object.entries({ ...params, mode: 'full' })) {
       await client.query('SELECT set_config($1, $2, true)', [`job.${key}`, value]);
     }
-    await querySqlFile(client, `${SQL}/plan.sql`);
-    await querySqlFile(client, `${SQL}/build.sql`);
+    for (const file of ['plan', 'build', 'audit', 'publish', 'record']) {
+      await querySqlFile(client, `${SQL}/${file}.sql`);
+    }
     const { rows } = await client.query<PublishedRow>(
-      'SELECT * FROM pg_temp.default_liquidation_rolling_avg_hist_next ORDER BY repayment_date',
+      'SELECT * FROM default_liquidation_rolling_avg_hist ORDER BY repayment_date',
     );
     return rows.map(withoutCreatedAt);
   } finally {
@@ -203,30 +205,44 @@ describe('mode=incremental leaves exactly the table a full rebuild would', () =>
 });
 
 describe('what an incremental refresh recomputes', () => {
-  async function createdAt(): Promise<Map<string, number>> {
-    return new Map((await published()).map((row) => [row.repayment_date, row.created_at.getTime()]));
-  }
-
-  test('only the days whose window holds a changed day get the run’s created_at; the others keep theirs', async () => {
+  test('it writes only the days whose numbers changed, within the windows of the changed days; they get the run’s created_at', async () => {
     await insertDays(daysFrom(Date.UTC(2022, 0, 1), 60, noGaps), randomFrom(99));
     await refresh({ mode: 'full' });
-    const before = await createdAt();
+    const before = await published();
+    const loansBefore = await loansNow();
     await sleep(5); // a later created_at than the full rebuild's, whatever the clock's resolution
     await db.pool.query("UPDATE loans SET liquidations = 0 WHERE repayment_date = '2022-01-20'");
     await db.pool.query("DELETE FROM loans WHERE repayment_date = '2022-02-10'");
+    const from = Date.now();
     const { outcome } = await refresh({ mode: 'incremental' });
-    const after = await createdAt();
-    const { rows } = await db.pool.query('SELECT refreshed_at FROM default_liquidation_rolling_avg_hist_state');
-    const stamp = (rows[0].refreshed_at as Date).getTime();
-    const recomputed = [...after].filter(([, at]) => at === stamp).map(([day]) => day);
-    // 7-day window with the day itself: a change on D reaches D … D+6.
-    expect(recomputed).toEqual([
+    const after = await published();
+    const { written, stamp } = writtenByRefresh(before, after, { from, to: Date.now() });
+    expect(outcome.rows).toBe(written);
+    // Which days' numbers change, by the independent reference: all inside the windows of the
+    // changed days (a change on D reaches D … D+6), and the deleted day gone.
+    const changed = (days: LoanDay[]): Map<string, string> => {
+      const averages = referenceRollingAverage(days);
+      return new Map(
+        days.map((day, i) => [
+          day.date,
+          `${day.loans} ${day.defaults} ${day.liquidations} ${show(averages[i]!.ratio)} ${show(averages[i]!.rollingAvg)}`,
+        ]),
+      );
+    };
+    const old = changed(loansBefore);
+    const now = changed(await loansNow());
+    const expected = [...now].filter(([day, values]) => old.get(day) !== values).map(([day]) => day);
+    expect(expected.length).toBeGreaterThan(3);
+    const reached = [
       ...['20', '21', '22', '23', '24', '25', '26'].map((d) => `2022-01-${d}`),
       ...['11', '12', '13', '14', '15', '16'].map((d) => `2022-02-${d}`),
-    ]);
-    expect(outcome.rows).toBe(13);
-    for (const [day, at] of after) if (!recomputed.includes(day)) expect([day, at]).toEqual([day, before.get(day)]);
-    expect(after.has('2022-02-10')).toBe(false);
+    ];
+    for (const day of expected) expect(reached).toContain(day);
+    expect(after.filter((row) => row.created_at.getTime() === stamp).map((row) => row.repayment_date)).toEqual(
+      expected,
+    );
+    expect(written).toBe(expected.length + 1);
+    expect(after.some((row) => row.repayment_date === '2022-02-10')).toBe(false);
   });
 
   test('with nothing changed it recomputes nothing; every refresh consumes the changes it saw', async () => {
@@ -278,6 +294,8 @@ describe('what an incremental refresh recomputes', () => {
 
 describe('when an incremental refresh cannot know what changed, it rebuilds in full and says why', () => {
   async function expectFullRebuild(params: Params, because: RegExp): Promise<void> {
+    const before = await published();
+    const from = Date.now();
     const { plan, outcome, logs } = await refresh({ ...params, mode: 'incremental' });
     expect(plan.mode).toBe('full');
     expect(plan.full_because).toMatch(because);
@@ -285,8 +303,7 @@ describe('when an incremental refresh cannot know what changed, it rebuilds in f
       expect.objectContaining({ level: 'warn', task: 'plan', message: expect.stringMatching(because) }),
     );
     const table = await published();
-    expect(outcome.rows).toBe(table.length);
-    expect(new Set(table.map((row) => row.created_at.getTime())).size).toBe(1);
+    expect(outcome.rows).toBe(writtenByRefresh(before, table, { from, to: Date.now() }).written);
     const windowDays = Number(params.window_days ?? 7);
     expect(
       differences(table, referenceRollingAverage(await loansNow(), windowDays, params.include_current_day !== 'false')),

@@ -78,6 +78,7 @@ test('a run is recorded in job_runs and logged as started, then succeeded', asyn
     [rollingAverage.name, outcome.runId, 'build', 'succeeded'],
     [rollingAverage.name, outcome.runId, 'audit', 'succeeded'],
     [rollingAverage.name, outcome.runId, 'publish', 'succeeded'],
+    [rollingAverage.name, outcome.runId, 'record', 'succeeded'],
     [rollingAverage.name, outcome.runId, undefined, 'succeeded'],
   ]);
   expect(entries.at(-1)).toMatchObject({ rows: 8, duration_ms: expect.any(Number) });
@@ -90,6 +91,8 @@ test('a run is recorded in job_runs and logged as started, then succeeded', asyn
     { task: 'build', attempt: 1, status: 'succeeded', rows: 8 },
     { task: 'audit', attempt: 1, status: 'succeeded', rows: 0 },
     { task: 'publish', attempt: 1, status: 'succeeded', rows: 8 },
+    // The entries of loans_changes it consumed: the load's.
+    { task: 'record', attempt: 1, status: 'succeeded', rows: expect.any(Number) },
   ]);
 });
 

@@ -12,7 +12,7 @@ export interface RefreshPlan {
 
 /**
  * default_liquidation_rolling_avg_hist: the liquidation-to-default ratio per day and its mean
- * over a calendar window (README, "What is computed"). Plan, build, audit, publish in one
+ * over a calendar window (README, "What is computed"). Plan, build, audit, publish, record in one
  * transaction: a failed audit publishes nothing and the previous version stays. The plan decides
  * which days are recomputed: all of them (mode=full), or those whose window a change of loans
  * touched since the last refresh (mode=incremental; README, "Incremental refresh").
@@ -54,6 +54,7 @@ export function defaultLiquidationRollingAvgHist(config: Config) {
       build: sql(`${SQL}/build.sql`, { after: ['plan'] }),
       audit: audit(`${SQL}/audit.sql`, { after: ['build'] }),
       publish: publish(`${SQL}/publish.sql`, { after: ['audit'] }),
+      record: sql(`${SQL}/record.sql`, { after: ['publish'] }),
     }),
   });
 }

@@ -1,13 +1,14 @@
 -- Decides which days of default_liquidation_rolling_avg_hist this refresh recomputes; build.sql,
--- audit.sql and publish.sql then work on those days only. Run all four in one REPEATABLE READ
--- transaction (the job does): the changes consumed here are then exactly the ones its reads of
--- loans reflect. By hand, in psql, from this folder:
+-- audit.sql and publish.sql then work on those days only, and record.sql notes what was done.
+-- Run all five in one REPEATABLE READ transaction (the job does): the changes consumed here are
+-- then exactly the ones its reads of loans reflect. By hand, in psql, from this folder:
 --   BEGIN ISOLATION LEVEL REPEATABLE READ;
 --   SET LOCAL job.mode = 'incremental';    -- optional, as are job.window_days and job.include_current_day
 --   \i plan.sql
 --   \i build.sql
 --   \i audit.sql                           -- no row: all is well; otherwise ROLLBACK
 --   \i publish.sql
+--   \i record.sql
 --   COMMIT;
 --
 -- Parameters (the job runner sets them for its transaction with set_config):
@@ -19,7 +20,7 @@
 --   job.window_days          length of the calendar window, in days              default 7
 --   job.include_current_day  true: D-(n-1) … D; false: D-n … D-1                  default true
 --
--- Leaves three temporary tables, dropped by publish.sql:
+-- Leaves three temporary tables, dropped by record.sql:
 --   …_changes  the entries of loans_changes this refresh consumes: all it can see, in both modes,
 --              so that an incremental refresh after a full one starts from what the full one saw
 --   …_plan     one row: the window, the mode it runs in, and why it is full if incremental was asked
