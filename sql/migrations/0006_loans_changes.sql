@@ -49,16 +49,8 @@ CREATE TRIGGER loans_log_delete AFTER DELETE ON loans
 CREATE TRIGGER loans_log_truncate AFTER TRUNCATE ON loans
   FOR EACH STATEMENT EXECUTE FUNCTION log_loans_change();
 
--- loans.load_id stays the load that last wrote each row, but without a foreign key: PostgreSQL
--- checks a foreign key row by row, which more than doubled the time of a bulk load (bench/RESULTS.md).
--- The loader writes it in the same transaction as the loads row, and nothing deletes loads rows.
-ALTER TABLE loans DROP CONSTRAINT loans_load_id_fkey;
-COMMENT ON COLUMN loans.load_id IS 'loads.load_id of the load that last wrote the row (not enforced by a foreign key: see migration 0006)';
-
 -- The value of loans_changes_change_id_seq when the load committed its changes (see above).
 ALTER TABLE loads ADD COLUMN loans_version bigint;
--- Size of the file read, in bytes: only a file of the same size is hashed to check whether it is unchanged.
-ALTER TABLE loads ADD COLUMN file_bytes bigint;
 -- Which rules of the loader read the file: an unchanged file is only skipped under the same rules.
 ALTER TABLE loads ADD COLUMN loader_version text;
 -- Set when the file and loans were found unchanged since that load: nothing was read or written,

@@ -18,8 +18,6 @@ DO $$
 BEGIN
   IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'loans_scheduler') THEN
     GRANT SELECT, INSERT, UPDATE ON default_liquidation_rolling_avg_hist_state TO loans_scheduler;
-    -- A refresh writes only the rows that changed: it updates them in place.
-    GRANT UPDATE ON default_liquidation_rolling_avg_hist TO loans_scheduler;
   END IF;
 END
 $$;
