@@ -58,7 +58,7 @@ interface LoadState {
   last_read_by_load_id: string | null;
 }
 
-async function checkReadable(file: string): Promise<number> {
+async function readableFileSize(file: string): Promise<number> {
   try {
     const info = await stat(file);
     if (info.isDirectory()) throw new InputError(`${file}: is a directory, not a CSV file`);
@@ -112,16 +112,16 @@ function explainReadError(file: string, error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-/** Runs a pipeline that reads the file, turning an abort and read errors into clear messages. */
+function interrupted(file: string, signal: AbortSignal, cause: unknown): Error {
+  return new Error(`${file}: load interrupted by ${String(signal.reason)}; nothing was changed`, { cause });
+}
+
+/** Runs a pipeline that reads the file, turning read errors into clear messages. */
 async function readFile(file: string, options: LoadOptions, stages: [...Transform[], Writable]): Promise<void> {
   try {
     await pipeline([createReadStream(file), ...stages], { signal: options.signal });
   } catch (error) {
-    if (options.signal?.aborted === true) {
-      throw new Error(`${file}: load interrupted by ${String(options.signal.reason)}; nothing was changed`, {
-        cause: error,
-      });
-    }
+    if (options.signal?.aborted === true) throw error;
     throw explainReadError(file, error);
   }
 }
@@ -154,7 +154,7 @@ async function copyRows(
 export async function loadFile(pool: Pool, file: string, options: LoadOptions): Promise<LoadSummary> {
   const startedAt = new Date();
   try {
-    const totalBytes = await checkReadable(file);
+    const totalBytes = await readableFileSize(file);
     return await loadInOneTransaction(pool, file, totalBytes, options, startedAt);
   } catch (error) {
     await recordFailedLoad(pool, file, options.strict, startedAt, error);
@@ -172,7 +172,14 @@ async function loadInOneTransaction(
   const leased = await lease(pool);
   const { client } = leased;
   let failed = false;
+  // An abort cancels whatever the load's connection is doing — waiting for the lock, a COPY, a
+  // long merge — from another connection, so that it stops now and rolls back.
+  const { signal } = options;
+  const backendPid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+  const cancel = (): void => void pool.query('SELECT pg_cancel_backend($1)', [backendPid]).catch(() => undefined);
+  signal?.addEventListener('abort', cancel, { once: true });
   try {
+    signal?.throwIfAborted();
     await client.query('BEGIN');
     await querySqlFile(client, 'loader/lock_loans.sql');
     const started = await querySqlFile<{ load_id: string }>(client, 'loader/start_load.sql', [
@@ -185,13 +192,18 @@ async function loadInOneTransaction(
     const sameAsLast = await unchangedSinceLastLoad(file, totalBytes, state, options);
     const summary =
       sameAsLast !== undefined
-        ? await carryOver(client, file, loadId, sameAsLast, state)
+        ? await recordUnchanged(client, file, loadId, sameAsLast, state)
         : await readAndLoad(client, file, loadId, state, totalBytes, options);
+    signal?.throwIfAborted();
     await client.query('COMMIT');
     return { ...summary, durationMs: Date.now() - startedAt.getTime() };
   } catch (error) {
     // After a broken COPY the connection's state is not worth trusting: roll back, then drop it.
     failed = true;
+    if (signal?.aborted === true && !leased.lost) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw interrupted(file, signal, error);
+    }
     if (leased.lost || isConnectionError(error)) {
       throw new Error(
         `${file}: lost the connection to PostgreSQL during the load (${describeError(error)}); nothing was changed, load the file again`,
@@ -201,13 +213,15 @@ async function loadInOneTransaction(
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
+    signal?.removeEventListener('abort', cancel);
     leased.release(failed);
   }
 }
 
 /**
- * The sha256 of the file when it is the file of the last successful load, read by the same rules,
- * and loans has not been written since (its version is the one that load left); else undefined.
+ * The fingerprint of the file when it is the file of the last successful load, read by the same
+ * rules, and loans has not been written since (its version is the one that load left); else
+ * undefined.
  */
 async function unchangedSinceLastLoad(
   file: string,
@@ -224,15 +238,16 @@ async function unchangedSinceLastLoad(
   return read.sha256 === state.last_sha256 && String(read.bytes) === state.last_file_bytes ? read : undefined;
 }
 
-async function carryOver(
+async function recordUnchanged(
   client: PoolClient,
   file: string,
   loadId: number,
   read: Fingerprint,
   state: LoadState,
 ): Promise<Omit<LoadSummary, 'durationMs'>> {
+  // Its rejects stay under the load that read the file (load_rejects would otherwise grow by a
+  // copy of them at every reload); unchanged_since_load_id points there.
   const readBy = Number(state.last_read_by_load_id);
-  await querySqlFile(client, 'loader/carry_over_rejects.sql', [loadId, readBy]);
   const counts: RecordCounts = {
     read: state.last_rows_read!,
     loaded: state.last_rows_loaded!,
@@ -264,6 +279,7 @@ async function readAndLoad(
     if (!state.loans_empty) await querySqlFile(client, 'loader/create_staging.sql');
     const target = state.loans_empty ? 'loans' : 'loans_staging';
     const { encoder, read } = await copyRows(client, target, file, loadId, rejects, totalBytes, options);
+    options.signal?.throwIfAborted();
     const counts = encoder.counts;
     if (options.strict && counts.rejected > 0) {
       throw new InputError(
@@ -273,6 +289,7 @@ async function readAndLoad(
       );
     }
     await rejects.copyInto(client);
+    options.signal?.throwIfAborted();
     let inserted = counts.loaded;
     let updated = 0;
     if (!state.loans_empty) {

@@ -32,7 +32,9 @@ export function summarise(s: LoadSummary): string {
   if (s.unchangedSinceLoadId !== undefined) {
     return (
       `${s.file} and loans are unchanged since load ${s.unchangedSinceLoadId}: nothing to read or write ` +
-      `(${s.read} rows read then, ${s.loaded} loaded, ${s.rejected} rejected, ${s.blank} blank; --force reads it again)`
+      `(${s.read} rows read then, ${s.loaded} loaded, ${s.rejected} rejected, ${s.blank} blank; --force reads it again)` +
+      (s.rejected > 0 ? ` (see: SELECT * FROM load_rejects WHERE load_id = ${s.unchangedSinceLoadId})` : '') +
+      (asOf.length > 0 ? `; ${asOf.join(', ')}` : '')
     );
   }
   return (
@@ -66,7 +68,7 @@ if (require.main === module) {
       }).finally(progress.done);
       logger.info(summarise(summary), {
         status: 'succeeded',
-        rows: summary.loaded,
+        rows: summary.unchangedSinceLoadId === undefined ? summary.loaded : 0,
         duration_ms: summary.durationMs,
         load_id: summary.loadId,
         sha256: summary.sha256.slice(0, 12),

@@ -81,7 +81,9 @@ export class RecordScanner {
       this.line += 1 + this.innerLines;
       pos = lineEnd + 1;
     }
-    if (length - pos > MAX_RECORD_BYTES) this.tooLong(buf.subarray(pos));
+    // The unfinished record may end in the CR of a CRLF whose LF is in the next chunk: not counted.
+    const unfinished = length - pos - (length > pos && buf[length - 1] === CR ? 1 : 0);
+    if (unfinished > MAX_RECORD_BYTES) this.tooLong(buf.subarray(pos));
     this.work.copy(this.work, 0, pos, length);
     this.pending = length - pos;
   }
@@ -91,13 +93,11 @@ export class RecordScanner {
     const buf = this.work.subarray(0, this.pending);
     this.pending = 0;
     if (buf.length === 0) return;
-    let start = 0;
-    if (!this.started && buf.length === 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) start = 3;
-    const hasQuote = buf.indexOf(QUOTE, start) !== -1;
-    if (hasQuote && this.quotedRecordEnd(buf, start, true) === -1) {
+    const hasQuote = buf.indexOf(QUOTE) !== -1;
+    if (hasQuote && this.quotedRecordEnd(buf, 0, true) === -1) {
       throw new ScanError(this.line, 'a quoted field is opened here and never closed');
     }
-    this.emit(buf, start, buf.length, hasQuote);
+    this.emit(buf, 0, buf.length, hasQuote);
   }
 
   private emit(buf: Buffer, start: number, lineEnd: number, hasQuote: boolean): void {

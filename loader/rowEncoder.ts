@@ -46,6 +46,9 @@ const NOT_UTF8 = '\uFFFD';
 const NOT_UTF8_PROBLEM =
   'not valid UTF-8 (the file may be in another encoding, e.g. Latin-1: convert it with iconv -f latin1 -t utf-8)';
 const KEPT_REJECTS = 5;
+// A CR not followed by LF: the file's lines end with bare CRs (old Mac files), or some do.
+const BARE_CR_PROBLEM =
+  "contains a bare carriage return (CR, old Mac line ends): lines must end with LF or CRLF; convert them, e.g. tr '\\r' '\\n' < old.csv > new.csv";
 
 const CSV_PROBLEMS: Record<string, string> = {
   CSV_QUOTE_NOT_CLOSED: 'a quoted field is opened here and never closed',
@@ -80,7 +83,11 @@ function repeatReason(date: string, firstLine: number): string {
 const REPEAT_REASON = ['\trepayment_date ', ' repeats line ', '; the first row of a day wins\n'].map((part) =>
   Buffer.from(part),
 ) as [Buffer, Buffer, Buffer];
-const MAX_REPEAT_REJECT_OVERHEAD = 20 + 11 + 1 + REPEAT_REASON.reduce((sum, part) => sum + part.length, 10 + 11);
+const MAX_DIGITS = 20; // of a load id or a line number (bigint)
+const DATE_BYTES = 10;
+const TABS = 2; // after the load id and after the line number
+const MAX_REPEAT_REJECT_OVERHEAD =
+  MAX_DIGITS + TABS + MAX_DIGITS + REPEAT_REASON.reduce((sum, part) => sum + part.length, DATE_BYTES + MAX_DIGITS);
 
 /** Writes a non-negative integer in ASCII digits at pos; returns the position after it. */
 function writeDigits(buf: Buffer, pos: number, value: number): number {
@@ -238,6 +245,7 @@ export class RowEncoder extends Transform {
       return;
     }
     if (text.includes(NOT_UTF8)) return this.reject(text, line, `the line is ${NOT_UTF8_PROBLEM}`);
+    if (!hasQuote && text.includes('\r')) return this.reject(text, line, BARE_CR_PROBLEM);
     const result = validateRow(fields, this.header);
     if (!result.ok) return this.reject(text, line, result.problem);
     const row = result.value;
@@ -263,12 +271,7 @@ export class RowEncoder extends Transform {
 
   private readHeader(fields: string[], text: string, line: number): void {
     if (text.includes(NOT_UTF8)) throw new ScanError(line, `the header is ${NOT_UTF8_PROBLEM}`);
-    if (text.includes('\r')) {
-      throw new ScanError(
-        line,
-        "the lines end with a bare carriage return (CR, old Mac style): convert them, e.g. tr '\\r' '\\n' < old.csv > new.csv",
-      );
-    }
+    if (text.includes('\r')) throw new ScanError(line, `the header ${BARE_CR_PROBLEM}`);
     try {
       this.header = mapHeader(fields);
     } catch (error) {

@@ -263,6 +263,73 @@ describe('signals and start-up checks', () => {
     expect(failed.rows).toEqual([{ error: `${file}: load interrupted by SIGTERM; nothing was changed` }]);
   });
 
+  /** Starts the loader on file while `hold` keeps it waiting on a lock, stops it with SIGTERM there. */
+  async function sigtermWhileBlocked(
+    file: string,
+    hold: string[],
+  ): Promise<{ code: number | null; ms: number; output: string }> {
+    const blocker = await db.pool.connect();
+    try {
+      await blocker.query('BEGIN');
+      for (const sql of hold) await blocker.query(sql);
+      const running = startNode(['dist/loader/main.js', file], pgEnvironment(db.config));
+      await waitUntil(
+        async () =>
+          ((
+            await db.pool.query(
+              "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'loader' AND wait_event_type = 'Lock'",
+            )
+          ).rowCount ?? 0) > 0,
+        30_000,
+        running,
+      );
+      const signalled = Date.now();
+      running.child.kill('SIGTERM');
+      const code = await running.exited;
+      return { code, ms: Date.now() - signalled, output: running.output() };
+    } finally {
+      await blocker.query('ROLLBACK');
+      blocker.release();
+    }
+  }
+
+  test('SIGTERM while the load waits for the table lock stops it at once: exit 1, nothing changed', async () => {
+    const before = (await db.pool.query('SELECT count(*)::int AS n FROM loans')).rows[0].n;
+    const file = writeFile(dir, 'waits-for-lock.csv', [HEADER, '2030-01-01,5,1,1']);
+    const stopped = await sigtermWhileBlocked(file, ['LOCK TABLE loans IN SHARE ROW EXCLUSIVE MODE']);
+    expect(stopped.code).toBe(1);
+    expect(stopped.ms).toBeLessThan(3000);
+    expect(stopped.output).toMatch(/stopped by SIGTERM before finishing/);
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM loans')).rows[0].n).toBe(before);
+    const failed = await db.pool.query("SELECT error FROM loads WHERE file = $1 AND status = 'failed'", [file]);
+    expect(failed.rows).toEqual([{ error: `${file}: load interrupted by SIGTERM; nothing was changed` }]);
+  });
+
+  test('SIGTERM after the file was read, during the merge, still rolls the load back: exit 1', async () => {
+    await db.pool.query("DELETE FROM loans WHERE repayment_date BETWEEN '2031-01-01' AND '2031-01-03'");
+    const first = writeFile(dir, 'merge-first.csv', [HEADER, '2031-01-01,5,1,1', '2031-01-02,5,1,1']);
+    expect(await startNode(['dist/loader/main.js', first], pgEnvironment(db.config)).exited).toBe(0);
+    const before = (await db.pool.query('SELECT count(*)::int AS n, max(load_id) AS last FROM loans')).rows[0];
+    // The merge must update 2031-01-02, whose row another session holds: the load waits there.
+    const file = writeFile(dir, 'merge-second.csv', [
+      HEADER,
+      '2031-01-01,5,1,1',
+      '2031-01-02,6,1,1',
+      '2031-01-03,5,1,1',
+    ]);
+    const stopped = await sigtermWhileBlocked(file, [
+      "SELECT * FROM loans WHERE repayment_date = '2031-01-02' FOR UPDATE",
+    ]);
+    expect(stopped.code).toBe(1);
+    expect(stopped.ms).toBeLessThan(3000);
+    expect(stopped.output).toMatch(/stopped by SIGTERM before finishing/);
+    expect((await db.pool.query('SELECT count(*)::int AS n, max(load_id) AS last FROM loans')).rows[0]).toEqual(before);
+    const failed = await db.pool.query("SELECT error FROM loads WHERE file = $1 AND status = 'failed'", [file]);
+    expect(failed.rows).toEqual([{ error: `${file}: load interrupted by SIGTERM; nothing was changed` }]);
+    const { rows } = await db.pool.query("SELECT number_of_loans FROM loans WHERE repayment_date = '2031-01-02'");
+    expect(rows).toEqual([{ number_of_loans: 5 }]);
+  });
+
   test('the scheduler with the database unreachable: exit code 4 after DB_WAIT_TIMEOUT', async () => {
     const result = await run(['dist/scheduler/main.js'], {
       PGPORT: '1',

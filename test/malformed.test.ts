@@ -203,6 +203,11 @@ const rowCases: [string, Content, { loaded: number; blank: number; rejects: [num
     { loaded: 0, blank: 0, rejects: [[2, /number_of_loans "2\\u0000" is not a whole number/]] },
   ],
   [
+    'a bare CR inside a line',
+    `${HEADER}\n2021-03-01,2,1,1\r2021-03-02,2,1,1\n2021-03-03,2,1,1\n`,
+    { loaded: 1, blank: 0, rejects: [[2, /contains a bare carriage return \(CR, old Mac line ends\)/]] },
+  ],
+  [
     'blank and whitespace-only lines',
     [HEADER, '', '2021-03-01,2,1,1', '   ', '2021-03-02,2,1,1'],
     { loaded: 2, blank: 2, rejects: [] },

@@ -205,3 +205,22 @@ test('a quoted field is kept whole in the reject, with its line break escaped', 
     '7\t14\t"2021-01-09","x\\r\\ny",1,1\tnumber_of_loans "x\\\\r\\\\ny" is not a whole number\n',
   );
 });
+
+test('a record of exactly 64 KiB before its CRLF is accepted wherever the chunk ends, even between CR and LF', async () => {
+  const record = `2021-01-01,${'1'.repeat(65_536 - '2021-01-01,'.length - 4)},0,0`;
+  expect(record).toHaveLength(65_536);
+  const content = Buffer.from(`${HEADER}\r\n${record}\r\n2021-01-02,1,0,0\r\n`);
+  const crAt = content.indexOf('\r\n2021-01-02');
+  for (const sizes of [[content.length], [crAt + 1, content.length], [crAt, content.length], [64 * 1024]]) {
+    const { counts, rejects } = await encode(content, sizes);
+    expect(counts).toEqual({ read: 2, loaded: 1, rejected: 1, blank: 0 });
+    // (Checked as booleans: a failure would print the 64 KiB line.)
+    expect(rejects[0]!.startsWith('7\t2\t2021-01-01,111')).toBe(true);
+    expect(rejects[0]!.endsWith(' is larger than 2147483647\n')).toBe(true);
+  }
+  // One byte more is a broken file, again wherever the chunk ends.
+  const tooLong = Buffer.from(`${HEADER}\r\n${record}1\r\n`);
+  for (const sizes of [[tooLong.length], [tooLong.indexOf('\r\n', 100) + 1, tooLong.length]]) {
+    await expect(encode(tooLong, sizes)).rejects.toThrow(/test\.csv:2: a record longer than 65536 bytes/);
+  }
+});
