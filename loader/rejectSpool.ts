@@ -73,9 +73,13 @@ export class RejectSpool {
   /** Removes the temporary file, if there is one. */
   dispose(): void {
     if (this.spill === undefined) return;
-    if (this.spill.fd !== -1) closeSync(this.spill.fd);
-    rmSync(this.spill.dir, { recursive: true, force: true });
+    const { dir, fd } = this.spill;
     this.spill = undefined;
+    try {
+      if (fd !== -1) closeSync(fd);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   private nextBlock(): void {
@@ -94,7 +98,12 @@ export class RejectSpool {
     if (this.spill === undefined) {
       const dir = mkdtempSync(path.join(this.parentDir, 'loans-rejects-'));
       const file = path.join(dir, 'load_rejects.copy');
-      this.spill = { dir, file, fd: openSync(file, 'w', 0o600) };
+      try {
+        this.spill = { dir, file, fd: openSync(file, 'w', 0o600) };
+      } catch (error) {
+        rmSync(dir, { recursive: true, force: true });
+        throw error;
+      }
     }
     for (const block of this.blocks) writeSync(this.spill.fd, block);
     this.blocks.length = 0;
