@@ -38,6 +38,8 @@ const MB = 1048576;
 const n = (value: number): string => value.toLocaleString('en-US');
 const s = (ms: number): string =>
   Number.isNaN(ms) ? '—' : ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${(ms / 1000).toFixed(1)} s`;
+// Milliseconds: an incremental refresh takes tens of them, too few for seconds with two decimals.
+const ms = (value: number): string => (Number.isNaN(value) ? '—' : `${value.toFixed(0)} ms`);
 // One decimal: 150.4 MB must not read as 150 MB next to a "< 150 MB" miss.
 const mb = (bytes: number | undefined): string =>
   bytes === undefined || Number.isNaN(bytes) ? '—' : `${(bytes / MB).toFixed(1)} MB`;
@@ -250,8 +252,8 @@ function rebuildSection(input: ReportInput, summary: string[][]): string {
     'in one CREATE TABLE … AS SELECT (dropped before each run). A first rebuild, not timed, publishes the table, so ' +
     'every timed run replaces a published version as the scheduled runs do. "recorded" is the duration the job ' +
     'wrote in `job_runs` (finished_at − started_at): the process wall time minus start-up (node, connecting, ' +
-    'checking migrations), which is what the scheduler pays for a run; the target is judged on it (recorded ÷ ' +
-    'CREATE TABLE AS wall). Ratio = job ÷ CREATE TABLE AS, wall times of the same pair. The job writes only the ' +
+    'checking migrations). Ratio = job ÷ CREATE TABLE AS, wall times of the same pair; the target is judged on ' +
+    'it. The job writes only the ' +
     'rows whose numbers changed, so over unchanged data (the scheduled case) it publishes nothing; the last row is ' +
     'the worst case, every day of loans changed before each run (both sides), where it rewrites every row.\n\n';
   const missing = notMeasured(outcome);
@@ -267,9 +269,9 @@ function rebuildSection(input: ReportInput, summary: string[][]): string {
       summary.push([
         '4',
         `full rebuild after every day changed, ${n(size.days)} days (worst case)`,
-        'none',
-        `${times(recordedRatio)} (wall: ${times(median(ratios))})`,
-        '—',
+        `≤ ${TARGET.rebuildVsCtas}×`,
+        `${times(median(ratios))} (recorded: ${times(recordedRatio)})`,
+        pass(median(ratios) <= TARGET.rebuildVsCtas),
       ]);
     }
     if (size.requestedRows === middle(input.settings) && size.everyDayChanged !== true) {
@@ -277,8 +279,8 @@ function rebuildSection(input: ReportInput, summary: string[][]): string {
         '4',
         `full rebuild vs CREATE TABLE AS, ${n(size.days)} days`,
         `≤ ${TARGET.rebuildVsCtas}×`,
-        `${times(recordedRatio)} (wall: ${times(median(ratios))})`,
-        pass(judged ? recordedRatio <= TARGET.rebuildVsCtas : undefined),
+        `${times(median(ratios))} (recorded: ${times(recordedRatio)})`,
+        pass(judged ? median(ratios) <= TARGET.rebuildVsCtas : undefined),
       ]);
     }
     return [
@@ -290,7 +292,7 @@ function rebuildSection(input: ReportInput, summary: string[][]): string {
       list(ratios),
       ratios.length === 0 ? '—' : times(median(ratios)),
       times(recordedRatio),
-      judged ? pass(recordedRatio <= TARGET.rebuildVsCtas) : '—',
+      judged || size.everyDayChanged === true ? pass(median(ratios) <= TARGET.rebuildVsCtas) : '—',
     ];
   });
   return (
@@ -322,10 +324,10 @@ function incrementalSection(input: ReportInput, summary: string[][]): string {
     'A: `node dist/scheduler/cli.js default_liquidation_rolling_avg_hist --param mode=incremental`; B: the same ' +
     'command without it, a full rebuild. Untimed first: a full rebuild, then one incremental refresh. ' +
     'Ratio = full ÷ incremental, wall times of the same pair; "recorded ratio" = the same with the durations the ' +
-    'job wrote in `job_runs`, which is what the scheduler pays for a run (it runs them in its own process): the ' +
-    "target is judged on it, because the command's wall time also holds ~0.13 s of starting Node and loading " +
-    'modules, more than the incremental refresh itself. The largest size starts a few days short of the calendar ' +
-    'so that every append still fits.\n\n';
+    'job wrote in `job_runs`, which is what the scheduler pays for a run (it runs them in its own process). Both ' +
+    "are judged: the command's wall time also holds ~0.13 s of starting Node and loading modules, more than the " +
+    'incremental refresh itself, so by wall time no refresh run as a new process can be 50× faster than a ~5 s ' +
+    'rebuild. The largest size starts a few days short of the calendar so that every append still fits.\n\n';
   const missing = notMeasured(outcome);
   if (missing !== undefined || outcome.status !== 'measured') {
     summary.push([
@@ -339,26 +341,32 @@ function incrementalSection(input: ReportInput, summary: string[][]): string {
   }
   const rows = outcome.value.map((size) => {
     const ratios = pairRatios(size.a, size.b, (a, b) => b.wallMs / a.wallMs);
-    const recordedRatio = recorded(size.b) / recorded(size.a);
-    const judged = size.requestedRows === middle(input.settings) && size.a.length > 0;
+    const recordedRatios = pairRatios(size.a, size.b, (a, b) => (b.recordedMs ?? NaN) / (a.recordedMs ?? NaN));
+    const recordedRatio = median(recordedRatios);
+    const judged = size.requestedRows === middle(input.settings) && ratios.length > 0 && !Number.isNaN(recordedRatio);
     if (size.requestedRows === middle(input.settings)) {
       summary.push([
         '5',
         `incremental after ${APPENDED_DAYS} new days vs full rebuild, ${n(size.days)} days`,
         `≥ ${TARGET.incrementalSpeedup}× faster`,
-        `${times(recordedRatio)} (wall: ${times(median(ratios))})`,
-        pass(judged ? recordedRatio >= TARGET.incrementalSpeedup : undefined),
+        `${times(recordedRatio)} by the run's duration; ${times(median(ratios))} by the command's wall time`,
+        judged
+          ? `${pass(recordedRatio >= TARGET.incrementalSpeedup)} by the run's duration; ` +
+            `${pass(median(ratios) >= TARGET.incrementalSpeedup)} by wall time`
+          : '—',
       ]);
     }
     return [
       daysLabel(size, input.settings.maxDays),
-      `${s(wall(size.a))} / ${s(recorded(size.a))}`,
+      `${s(wall(size.a))} / ${ms(recorded(size.a))}`,
       mb(peak(size.a)),
-      `${s(wall(size.b))} / ${s(recorded(size.b))}`,
+      `${s(wall(size.b))} / ${ms(recorded(size.b))}`,
       list(ratios),
       ratios.length === 0 ? '—' : times(median(ratios)),
-      times(recordedRatio),
-      judged ? pass(recordedRatio >= TARGET.incrementalSpeedup) : '—',
+      `${list(recordedRatios)} → ${times(recordedRatio)}`,
+      judged
+        ? `${pass(recordedRatio >= TARGET.incrementalSpeedup)} (run), ${pass(median(ratios) >= TARGET.incrementalSpeedup)} (wall)`
+        : '—',
     ];
   });
   return (
@@ -371,7 +379,7 @@ function incrementalSection(input: ReportInput, summary: string[][]): string {
         'full wall / recorded (median)',
         'ratio per pair',
         'median ratio',
-        'recorded ratio',
+        'recorded ratio per pair → median',
         `target ≥ ${TARGET.incrementalSpeedup}× (at ${n(middle(input.settings))})`,
       ],
       rows,
@@ -564,7 +572,7 @@ export function renderReport(input: ReportInput): string {
       partialNote(input),
     machineSection(input),
     '## Targets\n\n' +
-      `Judged at ${n(middle(input.settings))} rows (days for 4 and 5) on the median of the pair ratios; 4 and 5 on the duration the job recorded (what a scheduled run costs), with the wall time beside it.\n\n` +
+      `Judged at ${n(middle(input.settings))} rows (days for 4 and 5) on the median of the pair ratios, of wall times; for 5 also of the durations the job recorded (what a scheduled run costs: the scheduler runs it in its own process, without starting Node).\n\n` +
       table(['#', 'what', 'target', 'measured', 'result'], summary),
     ...sections,
     '## How it was measured\n\n' +

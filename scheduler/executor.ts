@@ -141,8 +141,10 @@ export async function executeWorkflow(options: ExecuteOptions): Promise<Executio
     const client = connection.lease.client;
     const inRunTransaction = connection === shared;
     const taskSignal = new AbortController();
-    // Queries of the task are also bounded on the server, in case the process is stuck.
-    await client.query("SELECT set_config('statement_timeout', $1, $2)", [String(timeoutMs), inRunTransaction]);
+    // Queries of the task are also bounded on the server, in case the process is stuck. SET, not
+    // SELECT set_config(): a utility statement takes no snapshot, so the run's REPEATABLE READ
+    // snapshot starts at its first task's own first query, which may lock tables before it.
+    await client.query(`SET ${inRunTransaction ? 'LOCAL ' : ''}statement_timeout = ${Math.trunc(timeoutMs)}`);
     if (inRunTransaction) await client.query('SAVEPOINT task_attempt');
     const ctx: TaskContext = {
       ...conditionContext(),

@@ -35,12 +35,11 @@ async function runSqlFile<P>(ctx: TaskContext<P>, file: string, params: SqlParam
   const values = params(ctx);
   const run = async () => {
     const left = settingsMade.get(ctx.db) ?? new Set<string>();
-    for (const key of left) {
-      if (!(key in values)) await ctx.db.query('SELECT set_config($1, $2, true)', [`job.${key}`, '']);
-    }
-    for (const [key, value] of Object.entries(values)) {
-      await ctx.db.query('SELECT set_config($1, $2, true)', [`job.${key}`, String(value)]);
-    }
+    // SET LOCAL rather than SELECT set_config(): it takes no snapshot (see executor.ts).
+    const setting = (key: string, value: string) =>
+      ctx.db.query(`SET LOCAL ${ctx.db.escapeIdentifier(`job.${key}`)} = ${ctx.db.escapeLiteral(value)}`);
+    for (const key of left) if (!(key in values)) await setting(key, '');
+    for (const [key, value] of Object.entries(values)) await setting(key, String(value));
     if (ctx.sharedTransaction) settingsMade.set(ctx.db, new Set(Object.keys(values)));
     return [await querySqlFile(ctx.db, file)].flat();
   };
@@ -118,9 +117,9 @@ export function audit<P>(file: string, options: AuditTaskOptions<P> = {}): TaskD
 }
 
 /**
- * Runs sql/<file> that swaps a checked result in; in a `transaction` workflow it commits with the
- * run. Its rows are those its INSERT and MERGE statements wrote (a DELETE before an INSERT of
- * the same rows is not counted twice).
+ * Runs sql/<file> that writes a checked result into the published table; in a `transaction`
+ * workflow it commits with the run. Its rows are those its INSERT and MERGE statements wrote (so
+ * a publish that deletes the old rows before inserting the new ones counts each row once).
  */
 export function publish<P>(file: string, options: SqlTaskOptions<P> = {}): TaskDefinition<P> {
   const params = options.params ?? defaultSqlParams;

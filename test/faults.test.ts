@@ -113,7 +113,7 @@ describe('against the shared test server', () => {
 
   test('SIGTERM during a run: the run is cancelled and recorded, and the scheduler exits 0 within 10 s', async () => {
     const cronLog = path.join(tempDir('sigterm-'), 'cron.log');
-    // Hold loans locked so that the scheduler's first run waits in the middle of its build.
+    // Hold loans locked so that the scheduler's first run waits in its plan (for its own lock on loans).
     const blocker = await db.pool.connect();
     try {
       await blocker.query('BEGIN');
@@ -137,9 +137,9 @@ describe('against the shared test server', () => {
       expect(stopped.code).toBe(0);
       expect(stopped.ms).toBeLessThan(10_000);
       const { rows } = await db.pool.query("SELECT status, error FROM job_runs WHERE trigger = 'startup'");
-      expect(rows).toEqual([{ status: 'failed', error: 'build: cancelled: the scheduler is shutting down' }]);
+      expect(rows).toEqual([{ status: 'failed', error: 'plan: cancelled: the scheduler is shutting down' }]);
       expect(readFileSync(cronLog, 'utf8')).toMatch(
-        /status=failed .*error=build: cancelled: the scheduler is shutting down/,
+        /status=failed .*error=plan: cancelled: the scheduler is shutting down/,
       );
     } finally {
       await blocker.query('ROLLBACK');

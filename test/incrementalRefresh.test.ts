@@ -53,11 +53,15 @@ async function published(): Promise<PublishedRow[]> {
   return (await db.pool.query<PublishedRow>('SELECT * FROM default_liquidation_rolling_avg_hist ORDER BY 1')).rows;
 }
 
-/** The table a full rebuild would leave now (its SQL files in a transaction rolled back), without created_at. */
+/**
+ * The table a full rebuild from scratch would leave now, into an empty table (its SQL files in a
+ * transaction rolled back), without created_at.
+ */
 async function fullRebuild(params: Params): Promise<Omit<PublishedRow, 'created_at'>[]> {
   const client = await db.pool.connect();
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    await client.query('TRUNCATE default_liquidation_rolling_avg_hist, default_liquidation_rolling_avg_hist_state');
     for (const [key, value] of Object.entries({ ...params, mode: 'full' })) {
       await client.query('SELECT set_config($1, $2, true)', [`job.${key}`, value]);
     }
@@ -264,7 +268,7 @@ describe('what an incremental refresh recomputes', () => {
     await insertDays(['2022-01-01', '2022-01-02'], randomFrom(2));
     await refresh({ mode: 'full' });
     await insertDays(['2022-01-03'], randomFrom(3));
-    // Hold the state row, so that the refresh stops at its publish, after its reads of loans.
+    // Hold the state row, so that the refresh stops in record.sql, after its reads of loans and its publish.
     const blocker = await db.pool.connect();
     try {
       await blocker.query('BEGIN');
@@ -275,7 +279,7 @@ describe('what an incremental refresh recomputes', () => {
           "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
         );
         if (rows[0].n > 0) break;
-        if (waited > 10_000) throw new Error('the refresh never reached its publish');
+        if (waited > 10_000) throw new Error('the refresh never reached record.sql');
         await sleep(20);
       }
       await insertDays(['2022-01-04'], randomFrom(4));
@@ -289,6 +293,72 @@ describe('what an incremental refresh recomputes', () => {
     expect(rows).toEqual([{ operation: 'INSERT', from_date: '2022-01-04', to_date: '2022-01-04' }]);
     await refresh({ mode: 'incremental' });
     expect(differences(await published(), referenceRollingAverage(await loansNow()))).toEqual([]);
+  });
+});
+
+describe('what a refresh publishes is what a rebuild from scratch would', () => {
+  const waitingOnLocks = async (): Promise<number> =>
+    (
+      await db.pool.query(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+      )
+    ).rows[0].n as number;
+
+  test('a TRUNCATE and reload of loans during a refresh waits for it: the refresh publishes what it read, whole', async () => {
+    await insertDays(daysFrom(Date.UTC(2022, 0, 1), 30, noGaps), randomFrom(21));
+    await refresh({ mode: 'full' });
+    const before = await loansNow();
+    // Stall the refresh in plan.sql, after it locked loans, by holding the table it reads next.
+    const blocker = await db.pool.connect();
+    const reloader = await db.pool.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE default_liquidation_rolling_avg_hist_state IN ACCESS EXCLUSIVE MODE');
+      const running = refresh({ mode: 'full' });
+      for (let waited = 0; (await waitingOnLocks()) < 1; waited += 20) {
+        if (waited > 10_000) throw new Error('the refresh never waited');
+        await sleep(20);
+      }
+      await reloader.query('BEGIN');
+      const reload = reloader
+        .query('TRUNCATE loans')
+        .then(() =>
+          reloader.query(
+            "INSERT INTO loans (repayment_date, number_of_loans, defaults, liquidations) SELECT d, 10, 1, 1 FROM generate_series('2023-01-01'::date, '2023-01-20', '1 day') AS d",
+          ),
+        )
+        .then(() => reloader.query('COMMIT'));
+      for (let waited = 0; (await waitingOnLocks()) < 2; waited += 20) {
+        if (waited > 10_000) throw new Error('the TRUNCATE did not wait for the refresh');
+        await sleep(20);
+      }
+      await blocker.query('COMMIT');
+      await running;
+      expect(differences(await published(), referenceRollingAverage(before))).toEqual([]);
+      await reload;
+    } finally {
+      blocker.release();
+      reloader.release();
+    }
+    // The next refresh sees the TRUNCATE in the log and rebuilds from the new loans.
+    const { plan } = await refresh({ mode: 'incremental' });
+    expect(plan.full_because).toMatch(/loans was truncated/);
+    expect(differences(await published(), referenceRollingAverage(await loansNow()))).toEqual([]);
+  });
+
+  test('a published number keeps the exact text a rebuild from scratch writes, numeric scale included', async () => {
+    await db.pool.query(
+      "INSERT INTO loans (repayment_date, number_of_loans, defaults, liquidations) VALUES ('2024-03-10', 100, 5, 0), ('2024-03-11', 100, 0, 0)",
+    );
+    await refresh({ mode: 'full' });
+    // 0 / 50000 has more decimal places than 0 / 5: the same value, another text.
+    await db.pool.query(
+      "UPDATE loans SET defaults = 50000, number_of_loans = 100000 WHERE repayment_date = '2024-03-10'",
+    );
+    await refresh({ mode: 'incremental' });
+    expect((await published()).map(withoutCreatedAt)).toEqual(await fullRebuild({}));
+    await refresh({ mode: 'full' });
+    expect((await published()).map(withoutCreatedAt)).toEqual(await fullRebuild({}));
   });
 });
 

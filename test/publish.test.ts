@@ -7,7 +7,7 @@ import { defineWorkflows } from '../scheduler/workflows';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { captureLogger } from './support/logs';
 
-/** What readers see while the job publishes (README, "The job and how it publishes"). */
+/** What readers see while the job publishes (README, "The rolling-average workflow and how it publishes"). */
 
 const job = defineWorkflows(readConfig({}))[0]!;
 const { logger } = captureLogger();

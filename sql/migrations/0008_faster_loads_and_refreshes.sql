@@ -11,11 +11,6 @@ COMMENT ON COLUMN loans.load_id IS
 -- whether it is unchanged.
 ALTER TABLE loads ADD COLUMN file_bytes bigint;
 
--- A refresh writes only the rows whose numbers changed (build.sql), so created_at no longer has one
--- value per rebuild, as 0002's comment says; the catalog says what it is now (Adminer shows it).
-COMMENT ON COLUMN default_liquidation_rolling_avg_hist.created_at IS
-  'when the refresh that last changed the row ran (start of its transaction); unchanged rows keep theirs';
-
 DO $$
 BEGIN
   IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'loans_scheduler') THEN

@@ -5,9 +5,9 @@ WITH next AS (SELECT * FROM pg_temp.default_liquidation_rolling_avg_hist_next),
 -- Rows the table will have in the days recomputed, against the days of loans there: whole tables
 -- in a full rebuild (a scan counts faster than index ranges), index ranges in an incremental one.
 -- Only the branch of the mode runs.
-mode AS (SELECT mode = 'full' AS rebuild FROM pg_temp.default_liquidation_rolling_avg_hist_plan),
+refresh AS (SELECT mode = 'full' AS is_full FROM pg_temp.default_liquidation_rolling_avg_hist_plan),
 counts AS (
-  SELECT CASE WHEN (SELECT rebuild FROM mode)
+  SELECT CASE WHEN (SELECT is_full FROM refresh)
               THEN (SELECT count(*) FROM default_liquidation_rolling_avg_hist)
               ELSE (SELECT count(*)
                     FROM pg_temp.default_liquidation_rolling_avg_hist_scope s
@@ -18,7 +18,7 @@ counts AS (
          END
          + (SELECT count(*) FILTER (WHERE change = 'insert') - count(*) FILTER (WHERE change = 'delete') FROM next)
            AS published,
-         CASE WHEN (SELECT rebuild FROM mode)
+         CASE WHEN (SELECT is_full FROM refresh)
               THEN (SELECT count(*) FROM loans)
               ELSE (SELECT count(*)
                     FROM pg_temp.default_liquidation_rolling_avg_hist_scope s

@@ -84,9 +84,15 @@ compared AS (
          n.number_of_loans, n.defaults, n.liquidations, n.liquidation_to_default_ratio, n.rolling_avg_7d,
          CASE WHEN p.repayment_date IS NULL THEN 'insert'
               WHEN n.repayment_date IS NULL THEN 'delete'
-              WHEN (n.number_of_loans, n.defaults, n.liquidations, n.liquidation_to_default_ratio, n.rolling_avg_7d)
+              -- scale() too: numeric equality ignores it (0.00 = 0.0000), but the published text
+              -- must be what a rebuild from scratch would write.
+              WHEN (n.number_of_loans, n.defaults, n.liquidations,
+                    n.liquidation_to_default_ratio, scale(n.liquidation_to_default_ratio),
+                    n.rolling_avg_7d, scale(n.rolling_avg_7d))
                    IS DISTINCT FROM
-                   (p.number_of_loans, p.defaults, p.liquidations, p.liquidation_to_default_ratio, p.rolling_avg_7d)
+                   (p.number_of_loans, p.defaults, p.liquidations,
+                    p.liquidation_to_default_ratio, scale(p.liquidation_to_default_ratio),
+                    p.rolling_avg_7d, scale(p.rolling_avg_7d))
                 THEN 'update'
          END AS change
   FROM recomputed n

@@ -26,6 +26,12 @@
 --   …_plan     one row: the window, the mode it runs in, and why it is full if incremental was asked
 --   …_scope    the days to recompute, as disjoint ranges; (-infinity, infinity) for a full rebuild
 -- and returns the mode and full_because (NULL unless an incremental refresh was asked for and cannot be).
+-- First, before any query takes the transaction's snapshot: no TRUNCATE of loans can commit from
+-- now until this refresh commits. A TRUNCATE is not MVCC-safe: committed between the snapshot and
+-- the first read of loans, it would make loans look empty to this refresh, which would then
+-- publish an empty table. (The job sets its parameters with SET LOCAL, which takes no snapshot.)
+LOCK TABLE loans IN ACCESS SHARE MODE;
+
 DROP TABLE IF EXISTS pg_temp.default_liquidation_rolling_avg_hist_changes,
                      pg_temp.default_liquidation_rolling_avg_hist_plan,
                      pg_temp.default_liquidation_rolling_avg_hist_scope;

@@ -3,7 +3,8 @@
 -- not touched and keeps its created_at. Plain DML rather than TRUNCATE or a rename: readers are
 -- never blocked and, thanks to MVCC, see either the whole old version or the whole new one, even
 -- inside a REPEATABLE READ transaction that started before the publish. Each row written leaves
--- one dead row version, which autovacuum reclaims (README, "Publishing").
+-- one dead row version, which autovacuum reclaims (README, "The rolling-average workflow and how it
+-- publishes").
 MERGE INTO default_liquidation_rolling_avg_hist h
 USING pg_temp.default_liquidation_rolling_avg_hist_next n ON h.repayment_date = n.repayment_date
 WHEN MATCHED AND n.change = 'delete' THEN
@@ -12,7 +13,7 @@ WHEN MATCHED THEN
   UPDATE SET number_of_loans = n.number_of_loans, defaults = n.defaults, liquidations = n.liquidations,
              liquidation_to_default_ratio = n.liquidation_to_default_ratio, rolling_avg_7d = n.rolling_avg_7d,
              created_at = n.created_at
-WHEN NOT MATCHED THEN
+WHEN NOT MATCHED AND n.change = 'insert' THEN
   INSERT (repayment_date, number_of_loans, defaults, liquidations, liquidation_to_default_ratio, rolling_avg_7d, created_at)
   VALUES (n.repayment_date, n.number_of_loans, n.defaults, n.liquidations, n.liquidation_to_default_ratio,
           n.rolling_avg_7d, n.created_at);
