@@ -1,5 +1,7 @@
 import { createWriteStream, existsSync, renameSync } from 'node:fs';
 import { once } from 'node:events';
+import { seededRandom } from '../data/generateLoans';
+import { monthLength } from '../loader/validateRow';
 
 /**
  * Loans files of any size for the benchmark: the header of data/loans.csv, consecutive days from
@@ -12,28 +14,13 @@ import { once } from 'node:events';
 
 export const HEADER = 'Date of Repayment,Number of Loans,Default (as of 2023-05-09),Liquidation (as of 2023-05-09)';
 
-/** mulberry32, as in data/generateLoans.ts: small, seeded, and the same everywhere. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const isLeap = (year: number): boolean => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
 /** Consecutive YYYY-MM-DD strings from 0001-01-01, without Date (whose years below 100 are awkward, and which is slow). */
 export function* calendarDays(): Generator<string> {
   for (let year = 1; year <= 9999; year += 1) {
     const y = String(year).padStart(4, '0');
     for (let month = 1; month <= 12; month += 1) {
       const m = String(month).padStart(2, '0');
-      const length = month === 2 && isLeap(year) ? 29 : MONTH_DAYS[month - 1]!;
+      const length = monthLength(year, month);
       for (let day = 1; day <= length; day += 1) yield `${y}-${m}-${String(day).padStart(2, '0')}`;
     }
   }

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { readConfig, type DatabaseConfig } from '../lib/config';
 import { createPool, endPool, type Pool } from '../lib/db';
-import { startEmbeddedPostgres, type EmbeddedServer } from '../lib/embeddedPostgres';
+import { freePort, startEmbeddedPostgres, type EmbeddedServer } from '../lib/embeddedPostgres';
 import { createLogger } from '../lib/logger';
 import { migrate } from '../lib/migrate';
 
@@ -28,19 +27,6 @@ export interface BenchServer {
   createDatabase(label: string): Promise<BenchDatabase>;
   /** Drops every database created here and stops the server if it is ours; safe to call twice. */
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 export function databaseUrl(db: DatabaseConfig, name: string): string {

@@ -250,7 +250,7 @@ export class RowEncoder extends Transform {
     if (!result.ok) return this.reject(text, line, result.problem);
     const row = result.value;
     if (this.firstLineOfDay![row.dayNumber] !== 0)
-      return this.rejectRepeat(text, row.repaymentDate, row.dayNumber, line);
+      return this.reject(text, line, repeatReason(row.repaymentDate, this.firstLineOfDay![row.dayNumber]!));
     this.firstLineOfDay![row.dayNumber] = line;
     this.counts.loaded += 1;
     const encoded = `${row.repaymentDate}\t${row.numberOfLoans}\t${row.defaults}\t${row.liquidations}`;
@@ -282,12 +282,8 @@ export class RowEncoder extends Transform {
     this.firstLineOfDay = new Int32Array(MAX_DAY_NUMBER + 1);
   }
 
-  private rejectRepeat(text: string, date: string, day: number, line: number): void {
-    this.reject(text, line, repeatReason(date, this.firstLineOfDay![day]!));
-  }
-
   /**
-   * rejectRepeat for a plain line, written straight into the spool: a file of millions of
+   * The reject of a repeated day for a plain line, written straight into the spool: a file of millions of
    * repeated days would otherwise make millions of strings and grow the heap. A plain line has
    * nothing that COPY text needs escaped.
    */

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createPool } from '../lib/db';
 import { tempDir } from './support/files';
-import { freePort } from './support/globalSetup';
+import { freePort } from '../lib/embeddedPostgres';
 import { killStarted, startNode, stopProcess, waitUntil } from './support/processes';
 
 /** `npm start`: its own PostgreSQL, the load, the scheduler; Ctrl-C; and the data still there next time. */

@@ -6,7 +6,7 @@ import { Scheduler } from '../scheduler/scheduler';
 import { defineWorkflow } from '../scheduler/workflow';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { HEADER, tempDir, writeFile, writeManyDays } from './support/files';
-import { freePort } from './support/globalSetup';
+import { freePort } from '../lib/embeddedPostgres';
 import { captureLogger } from './support/logs';
 import { RestartableServer } from './support/postgresServer';
 import { killStarted, startNode, stopProcess, waitForLoaderCopy, waitUntil } from './support/processes';

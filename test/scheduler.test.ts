@@ -10,7 +10,7 @@ import { defineWorkflow, param, resolveParams, type Workflow } from '../schedule
 import { defineWorkflows } from '../scheduler/workflows';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { captureLogger } from './support/logs';
-import { freePort } from './support/globalSetup';
+import { freePort } from '../lib/embeddedPostgres';
 
 const rollingAverage = defineWorkflows(readConfig({}))[0]!;
 

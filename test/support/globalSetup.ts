@@ -1,29 +1,15 @@
 import { chmodSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { readConfig } from '../../lib/config';
 import { createPool } from '../../lib/db';
-import { startEmbeddedPostgres, type EmbeddedServer } from '../../lib/embeddedPostgres';
+import { freePort, startEmbeddedPostgres, type EmbeddedServer } from '../../lib/embeddedPostgres';
 import { createLogger } from '../../lib/logger';
 import { migrate } from '../../lib/migrate';
 import { TEMPLATE_DATABASE, testServer } from './server';
 
 declare global {
   var testPostgres: EmbeddedServer | undefined;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 export default async function globalSetup(): Promise<void> {

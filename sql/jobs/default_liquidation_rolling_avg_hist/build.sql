@@ -17,14 +17,13 @@ DROP TABLE IF EXISTS pg_temp.default_liquidation_rolling_avg_hist_next;
 
 CREATE TEMP TABLE default_liquidation_rolling_avg_hist_next AS
 WITH params AS (
-  SELECT mode, window_days, CASE WHEN include_current_day THEN 0 ELSE 1 END AS days_skipped
-  FROM pg_temp.default_liquidation_rolling_avg_hist_plan
+  SELECT mode, days_skipped, lookback FROM pg_temp.default_liquidation_rolling_avg_hist_plan
 ),
 -- What to read in an incremental refresh: each range of days to recompute, widened back by its
 -- first day's whole window. Each range starts after the previous one ends (the days in between are
 -- read with it), so no day of loans is read twice.
 reads AS (
-  SELECT greatest(s.from_date - (p.window_days + p.days_skipped - 1),
+  SELECT greatest(s.from_date - p.lookback,
                   lag(s.to_date) OVER (ORDER BY s.from_date) + 1) AS from_date,
          s.to_date
   FROM pg_temp.default_liquidation_rolling_avg_hist_scope s, params p
@@ -55,7 +54,7 @@ computed AS (
          liquidation_to_default_ratio,
          avg(liquidation_to_default_ratio) OVER (
            ORDER BY repayment_date
-           RANGE BETWEEN make_interval(days => (SELECT window_days + days_skipped - 1 FROM params)) PRECEDING
+           RANGE BETWEEN make_interval(days => (SELECT lookback FROM params)) PRECEDING
                      AND make_interval(days => (SELECT days_skipped FROM params)) PRECEDING
          ) AS rolling_avg_7d
   FROM ratios

@@ -60,18 +60,18 @@ decided AS (
   FROM params p
   LEFT JOIN default_liquidation_rolling_avg_hist_state s ON true
 )
+-- The window of day D is D - lookback … D - days_skipped (both in days).
 SELECT window_days,
        include_current_day,
+       CASE WHEN include_current_day THEN 0 ELSE 1 END AS days_skipped,
+       window_days + CASE WHEN include_current_day THEN 0 ELSE 1 END - 1 AS lookback,
        CASE WHEN requested = 'incremental' AND full_because IS NULL THEN 'incremental' ELSE 'full' END AS mode,
        full_because
 FROM decided;
 
 -- A change to day C reaches the rows of C … C + lookback: the days whose window holds C.
 CREATE TEMP TABLE default_liquidation_rolling_avg_hist_scope AS
-WITH plan AS (
-  SELECT mode, window_days + CASE WHEN include_current_day THEN 0 ELSE 1 END - 1 AS lookback
-  FROM pg_temp.default_liquidation_rolling_avg_hist_plan
-),
+WITH plan AS (SELECT mode, lookback FROM pg_temp.default_liquidation_rolling_avg_hist_plan),
 reached AS (
   SELECT c.from_date, c.to_date + plan.lookback AS to_date
   FROM pg_temp.default_liquidation_rolling_avg_hist_changes c, plan
