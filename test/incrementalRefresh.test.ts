@@ -8,7 +8,7 @@ import { defineWorkflows } from '../scheduler/workflows';
 import type { RefreshPlan } from '../scheduler/workflows/defaultLiquidationRollingAvgHist';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { captureLogger, type LogEntry } from './support/logs';
-import { differences, writtenByRefresh, type PublishedRow } from './support/publishedTable';
+import { checkRefreshStamps, differences, withoutStamps, type PublishedRow } from './support/publishedTable';
 import { show } from './support/fraction';
 import { referenceRollingAverage, type LoanDay } from './support/referenceRollingAverage';
 
@@ -55,9 +55,9 @@ async function published(): Promise<PublishedRow[]> {
 
 /**
  * The table a full rebuild from scratch would leave now, into an empty table (its SQL files in a
- * transaction rolled back), without created_at.
+ * transaction rolled back), without its timestamps.
  */
-async function fullRebuild(params: Params): Promise<Omit<PublishedRow, 'created_at'>[]> {
+async function fullRebuild(params: Params): Promise<ReturnType<typeof withoutStamps>[]> {
   const client = await db.pool.connect();
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
@@ -71,15 +71,11 @@ async function fullRebuild(params: Params): Promise<Omit<PublishedRow, 'created_
     const { rows } = await client.query<PublishedRow>(
       'SELECT * FROM default_liquidation_rolling_avg_hist ORDER BY repayment_date',
     );
-    return rows.map(withoutCreatedAt);
+    return rows.map(withoutStamps);
   } finally {
     await client.query('ROLLBACK');
     client.release();
   }
-}
-
-function withoutCreatedAt({ created_at: _, ...rest }: PublishedRow): Omit<PublishedRow, 'created_at'> {
-  return rest;
 }
 
 async function loansNow(): Promise<LoanDay[]> {
@@ -192,11 +188,15 @@ describe('mode=incremental leaves exactly the table a full rebuild would', () =>
     const includeCurrentDay = params.include_current_day === 'true';
     for (let batch = 1; batch <= 15; batch += 1) {
       const writes = await randomBatch(random);
+      const before = await published();
+      const from = Date.now();
       const { plan } = await refresh({ ...params, mode: 'incremental' });
       const table = await published();
       const context = { batch, writes };
       expect({ ...context, mode: plan.mode }).toEqual({ ...context, mode: 'incremental' });
-      expect({ ...context, rows: table.map(withoutCreatedAt) }).toEqual({
+      // Throws when a row's numbers changed without its changed_at, or a timestamp moved on its own.
+      checkRefreshStamps(before, table, { from, to: Date.now() });
+      expect({ ...context, rows: table.map(withoutStamps) }).toEqual({
         ...context,
         rows: await fullRebuild(params),
       });
@@ -209,7 +209,7 @@ describe('mode=incremental leaves exactly the table a full rebuild would', () =>
 });
 
 describe('what an incremental refresh recomputes', () => {
-  test('it writes only the days whose numbers changed, within the windows of the changed days; they get the run’s created_at', async () => {
+  test('it writes the days in the windows of the changed days, with the run’s created_at; changed_at moves where the numbers changed', async () => {
     await insertDays(daysFrom(Date.UTC(2022, 0, 1), 60, noGaps), randomFrom(99));
     await refresh({ mode: 'full' });
     const before = await published();
@@ -220,11 +220,18 @@ describe('what an incremental refresh recomputes', () => {
     const from = Date.now();
     const { outcome } = await refresh({ mode: 'incremental' });
     const after = await published();
-    const { written, stamp } = writtenByRefresh(before, after, { from, to: Date.now() });
+    const { written, stamp, changed } = checkRefreshStamps(before, after, { from, to: Date.now() });
+    // Recomputed: the days whose 7-day window holds a changed day (a change on D reaches D … D+6),
+    // the deleted day itself gone.
+    const reached = [
+      ...['20', '21', '22', '23', '24', '25', '26'].map((d) => `2022-01-${d}`),
+      ...['11', '12', '13', '14', '15', '16'].map((d) => `2022-02-${d}`),
+    ];
+    expect(after.filter((row) => row.created_at.getTime() === stamp).map((row) => row.repayment_date)).toEqual(reached);
     expect(outcome.rows).toBe(written);
-    // Which days' numbers change, by the independent reference: all inside the windows of the
-    // changed days (a change on D reaches D … D+6), and the deleted day gone.
-    const changed = (days: LoanDay[]): Map<string, string> => {
+    expect(written).toBe(reached.length);
+    // Which days' numbers change, by the independent reference: the ones whose changed_at moved.
+    const valuesByDay = (days: LoanDay[]): Map<string, string> => {
       const averages = referenceRollingAverage(days);
       return new Map(
         days.map((day, i) => [
@@ -233,19 +240,11 @@ describe('what an incremental refresh recomputes', () => {
         ]),
       );
     };
-    const old = changed(loansBefore);
-    const now = changed(await loansNow());
-    const expected = [...now].filter(([day, values]) => old.get(day) !== values).map(([day]) => day);
+    const old = valuesByDay(loansBefore);
+    const expected = [...valuesByDay(await loansNow())].filter(([day, values]) => old.get(day) !== values);
     expect(expected.length).toBeGreaterThan(3);
-    const reached = [
-      ...['20', '21', '22', '23', '24', '25', '26'].map((d) => `2022-01-${d}`),
-      ...['11', '12', '13', '14', '15', '16'].map((d) => `2022-02-${d}`),
-    ];
-    for (const day of expected) expect(reached).toContain(day);
-    expect(after.filter((row) => row.created_at.getTime() === stamp).map((row) => row.repayment_date)).toEqual(
-      expected,
-    );
-    expect(written).toBe(expected.length + 1);
+    expect(changed).toEqual(expected.map(([day]) => day));
+    expect(after.filter((row) => row.changed_at.getTime() === stamp).map((row) => row.repayment_date)).toEqual(changed);
     expect(after.some((row) => row.repayment_date === '2022-02-10')).toBe(false);
   });
 
@@ -356,9 +355,9 @@ describe('what a refresh publishes is what a rebuild from scratch would', () => 
       "UPDATE loans SET defaults = 50000, number_of_loans = 100000 WHERE repayment_date = '2024-03-10'",
     );
     await refresh({ mode: 'incremental' });
-    expect((await published()).map(withoutCreatedAt)).toEqual(await fullRebuild({}));
+    expect((await published()).map(withoutStamps)).toEqual(await fullRebuild({}));
     await refresh({ mode: 'full' });
-    expect((await published()).map(withoutCreatedAt)).toEqual(await fullRebuild({}));
+    expect((await published()).map(withoutStamps)).toEqual(await fullRebuild({}));
   });
 });
 
@@ -373,7 +372,9 @@ describe('when an incremental refresh cannot know what changed, it rebuilds in f
       expect.objectContaining({ level: 'warn', task: 'plan', message: expect.stringMatching(because) }),
     );
     const table = await published();
-    expect(outcome.rows).toBe(writtenByRefresh(before, table, { from, to: Date.now() }).written);
+    // A full rebuild writes every row.
+    expect(checkRefreshStamps(before, table, { from, to: Date.now() }).written).toBe(table.length);
+    expect(outcome.rows).toBe(table.length);
     const windowDays = Number(params.window_days ?? 7);
     expect(
       differences(table, referenceRollingAverage(await loansNow(), windowDays, params.include_current_day !== 'false')),

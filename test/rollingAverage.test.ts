@@ -1,7 +1,8 @@
+import pg from 'pg';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readConfig } from '../lib/config';
-import { projectRoot } from '../lib/sqlFiles';
+import { projectRoot, readSql } from '../lib/sqlFiles';
 import { loadFile } from '../loader/loadFile';
 import { runWorkflow } from '../scheduler/runWorkflow';
 import { resolveParams } from '../scheduler/workflow';
@@ -10,7 +11,7 @@ import { createTestDatabase, type TestDatabase } from './support/database';
 import { HEADER, tempDir, writeFile } from './support/files';
 import { parseFraction } from './support/fraction';
 import { captureLogger } from './support/logs';
-import { differences, writtenByRefresh, type PublishedRow } from './support/publishedTable';
+import { checkRefreshStamps, differences, type PublishedRow } from './support/publishedTable';
 import { parseLoansCsv, referenceRollingAverage, type ReferenceRow } from './support/referenceRollingAverage';
 
 /**
@@ -42,8 +43,10 @@ async function rebuild(params: Record<string, string> = {}): Promise<PublishedRo
   const outcome = await runWorkflow(db.pool, job, { trigger: 'manual', params: resolveParams(job, params) }, logger);
   expect(outcome).toMatchObject({ status: 'succeeded' });
   const after = (await db.pool.query<PublishedRow>(table)).rows;
-  // created_at: the rows whose numbers changed carry the run's time; the others keep theirs.
-  expect(outcome.rows).toBe(writtenByRefresh(before, after, { from, to: Date.now() }).written);
+  // A full refresh writes every row, all with the run's created_at; changed_at moves only where
+  // the numbers did.
+  expect(checkRefreshStamps(before, after, { from, to: Date.now() }).written).toBe(after.length);
+  expect(outcome.rows).toBe(after.length);
   return after;
 }
 
@@ -155,5 +158,69 @@ describe('whole files against the reference implementation', () => {
         });
       }
     }
+  });
+});
+
+describe('how the numbers are stored', () => {
+  test('one text per value, without trailing zeros, the mean at the precision of the untrimmed ratios', async () => {
+    const file = writeFile(tempDir(), 'scale.csv', [
+      HEADER,
+      '2023-01-01,100,4,1', // 1/4
+      '2023-01-02,100,1,10', // 10
+      '2023-01-03,100,2,1', // 1/2
+      '2023-01-04,100,3,1', // 1/3
+      '2023-01-05,100,0,9', // no default: no ratio
+    ]);
+    await loadFresh(file);
+    const rows = await rebuild();
+    // By hand: the means of 1/4; 1/4, 10; 1/4, 10, 1/2 (= 43/12); 1/4, 10, 1/2, 1/3 (= 133/48),
+    // to the 20 decimals PostgreSQL divides to here; the last day has no ratio and the mean of
+    // the same four. Were the ratios trimmed before the mean was taken (10 instead of
+    // 10.0000000000000000), 43/12 would come out with 16 decimals: 3.5833333333333333.
+    expect(rows.map((r) => [r.liquidation_to_default_ratio, r.rolling_avg_7d])).toEqual([
+      ['0.25', '0.25'],
+      ['10', '5.125'],
+      ['0.5', '3.58333333333333333333'],
+      ['0.33333333333333333333', '2.77083333333333333333'],
+      [null, '2.77083333333333333333'],
+    ]);
+  });
+});
+
+describe('created_at shows every refresh', () => {
+  test('a full refresh of unchanged data stamps every row with its own time; changed_at stays', async () => {
+    await loadFresh(path.join(projectRoot, 'data', 'loans.csv'));
+    const first = await rebuild();
+    const second = await rebuild();
+    const stampsOf = (rows: PublishedRow[], column: 'created_at' | 'changed_at') =>
+      new Set(rows.map((row) => row[column].getTime()));
+    expect(stampsOf(first, 'created_at').size).toBe(1);
+    expect(stampsOf(second, 'created_at').size).toBe(1);
+    expect([...stampsOf(second, 'created_at')][0]).toBeGreaterThan([...stampsOf(first, 'created_at')][0]!);
+    expect(second.map((row) => row.changed_at)).toEqual(first.map((row) => row.changed_at));
+  });
+});
+
+describe('the SQL files by hand', () => {
+  test('run in order in a fresh session, as plan.sql says, they refresh the table and print no notice', async () => {
+    await loadFresh(path.join(projectRoot, 'data', 'loans.csv'));
+    const client = new pg.Client(db.config);
+    const notices: string[] = [];
+    client.on('notice', (notice) => notices.push(notice.message ?? ''));
+    await client.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+      for (const file of ['plan', 'build', 'audit', 'publish', 'record']) {
+        await client.query(readSql(`jobs/default_liquidation_rolling_avg_hist/${file}.sql`));
+      }
+      await client.query('COMMIT');
+    } finally {
+      await client.end();
+    }
+    expect(notices).toEqual([]);
+    const { rows } = await db.pool.query<PublishedRow>(
+      'SELECT * FROM default_liquidation_rolling_avg_hist ORDER BY repayment_date',
+    );
+    expect(differences(rows, reference(path.join(projectRoot, 'data', 'loans.csv'), {}))).toEqual([]);
   });
 });

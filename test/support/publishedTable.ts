@@ -10,6 +10,7 @@ export interface PublishedRow {
   liquidation_to_default_ratio: string | null;
   rolling_avg_7d: string | null;
   created_at: Date;
+  changed_at: Date;
 }
 
 /** Every published row against the expected one, as readable differences (none: they agree). */
@@ -32,16 +33,27 @@ export function differences(actual: readonly PublishedRow[], expected: readonly 
   return found;
 }
 
+/** What one refresh wrote, read from the table before and after it (see checkRefreshStamps). */
+export interface RefreshStamps {
+  /** Rows that carry the refresh's created_at: every row it recomputed. */
+  written: number;
+  /** That created_at (undefined when it wrote nothing). */
+  stamp?: number;
+  /** Days whose numbers are new or changed: the rows whose changed_at is the refresh's. */
+  changed: string[];
+}
+
 /**
- * What a refresh must have written, from the table before and after it: the days that are new,
- * gone or whose numbers changed. Those it wrote carry one created_at (returned), taken during the
- * run; every other row keeps the created_at it had. Throws a readable message otherwise.
+ * The timestamps a refresh must leave, from the table before and after it: the rows it wrote all
+ * carry one created_at, taken during the run; a row whose numbers are new or changed was written
+ * and its changed_at is that created_at; a row written with the same numbers keeps its changed_at;
+ * a row not written keeps both. Throws a readable message otherwise.
  */
-export function writtenByRefresh(
+export function checkRefreshStamps(
   before: readonly PublishedRow[],
   after: readonly PublishedRow[],
   ran: { from: number; to: number },
-): { written: number; stamp?: number } {
+): RefreshStamps {
   const old = new Map(before.map((row) => [row.repayment_date, row]));
   const numbers = (row: PublishedRow): string =>
     JSON.stringify([
@@ -53,14 +65,20 @@ export function writtenByRefresh(
     ]);
   const stamps = new Set<number>();
   const problems: string[] = [];
-  let written = before.filter((row) => !after.some((now) => now.repayment_date === row.repayment_date)).length;
+  const changed: string[] = [];
   for (const row of after) {
     const was = old.get(row.repayment_date);
-    if (was === undefined || numbers(was) !== numbers(row)) {
-      written += 1;
-      stamps.add(row.created_at.getTime());
-    } else if (was.created_at.getTime() !== row.created_at.getTime()) {
-      problems.push(`${row.repayment_date}: unchanged but its created_at moved`);
+    const written = was === undefined || was.created_at.getTime() !== row.created_at.getTime();
+    const numbersChanged = was === undefined || numbers(was) !== numbers(row);
+    if (written) stamps.add(row.created_at.getTime());
+    if (numbersChanged) {
+      changed.push(row.repayment_date);
+      if (!written) problems.push(`${row.repayment_date}: its numbers changed but its created_at did not`);
+      if (row.changed_at.getTime() !== row.created_at.getTime()) {
+        problems.push(`${row.repayment_date}: its numbers changed but its changed_at is not the refresh's created_at`);
+      }
+    } else if (was.changed_at.getTime() !== row.changed_at.getTime()) {
+      problems.push(`${row.repayment_date}: same numbers but its changed_at moved`);
     }
   }
   if (stamps.size > 1) problems.push(`the rows written carry ${stamps.size} different created_at`);
@@ -69,5 +87,11 @@ export function writtenByRefresh(
     problems.push(`the rows written carry created_at ${new Date(stamp).toISOString()}, outside the run`);
   }
   if (problems.length > 0) throw new Error(problems.join('; '));
-  return stamp === undefined ? { written } : { written, stamp };
+  const written = after.filter((row) => row.created_at.getTime() === stamp).length;
+  return stamp === undefined ? { written, changed } : { written, stamp, changed };
+}
+
+/** A row without its two timestamps: what two refreshes of the same data must agree on. */
+export function withoutStamps({ created_at: _c, changed_at: _u, ...rest }: PublishedRow) {
+  return rest;
 }

@@ -20,7 +20,8 @@
 --   job.window_days          length of the calendar window, in days              default 7
 --   job.include_current_day  true: D-(n-1) … D; false: D-n … D-1                  default true
 --
--- Leaves three temporary tables, dropped by record.sql:
+-- Leaves three temporary tables, dropped when the transaction ends (ON COMMIT DROP: nothing to
+-- clean up first, so the file runs without notices in a fresh session):
 --   …_changes  the entries of loans_changes this refresh consumes: all it can see, in both modes,
 --              so that an incremental refresh after a full one starts from what the full one saw
 --   …_plan     one row: the window, the mode it runs in, and why it is full if incremental was asked
@@ -32,14 +33,10 @@
 -- publish an empty table. (The job sets its parameters with SET LOCAL, which takes no snapshot.)
 LOCK TABLE loans IN ACCESS SHARE MODE;
 
-DROP TABLE IF EXISTS pg_temp.default_liquidation_rolling_avg_hist_changes,
-                     pg_temp.default_liquidation_rolling_avg_hist_plan,
-                     pg_temp.default_liquidation_rolling_avg_hist_scope;
-
-CREATE TEMP TABLE default_liquidation_rolling_avg_hist_changes AS
+CREATE TEMP TABLE default_liquidation_rolling_avg_hist_changes ON COMMIT DROP AS
 SELECT change_id, operation, from_date, to_date FROM loans_changes;
 
-CREATE TEMP TABLE default_liquidation_rolling_avg_hist_plan AS
+CREATE TEMP TABLE default_liquidation_rolling_avg_hist_plan ON COMMIT DROP AS
 WITH params AS (
   SELECT coalesce(nullif(current_setting('job.mode', true), ''), 'full') AS requested,
          coalesce(nullif(current_setting('job.window_days', true), ''), '7')::int AS window_days,
@@ -70,7 +67,7 @@ SELECT window_days,
 FROM decided;
 
 -- A change to day C reaches the rows of C … C + lookback: the days whose window holds C.
-CREATE TEMP TABLE default_liquidation_rolling_avg_hist_scope AS
+CREATE TEMP TABLE default_liquidation_rolling_avg_hist_scope ON COMMIT DROP AS
 WITH plan AS (SELECT mode, lookback FROM pg_temp.default_liquidation_rolling_avg_hist_plan),
 reached AS (
   SELECT c.from_date, c.to_date + plan.lookback AS to_date

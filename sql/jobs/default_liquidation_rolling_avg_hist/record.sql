@@ -17,8 +17,3 @@ WHEN MATCHED THEN
 WHEN NOT MATCHED THEN
   INSERT (window_days, include_current_day, mode, refreshed_at)
   VALUES (p.window_days, p.include_current_day, p.mode, now());
-
-DROP TABLE pg_temp.default_liquidation_rolling_avg_hist_next,
-           pg_temp.default_liquidation_rolling_avg_hist_scope,
-           pg_temp.default_liquidation_rolling_avg_hist_plan,
-           pg_temp.default_liquidation_rolling_avg_hist_changes;
