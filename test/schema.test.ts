@@ -27,7 +27,8 @@ async function describeSchema(): Promise<string> {
   const constraints = await db.pool.query<{ line: string }>(`
     SELECT format('constraint %s.%s %s', conrelid::regclass, conname, pg_get_constraintdef(oid)) AS line
     FROM pg_constraint
-    WHERE connamespace = 'public'::regnamespace
+    -- NOT NULL is on the column lines; PostgreSQL 18 also lists it here (contype 'n'), 15 does not.
+    WHERE connamespace = 'public'::regnamespace AND contype <> 'n'
     ORDER BY conrelid::regclass::text, conname`);
   const indexes = await db.pool.query<{ line: string }>(`
     SELECT 'index ' || indexdef AS line FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname`);
