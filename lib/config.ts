@@ -8,13 +8,15 @@ import { ConfigError } from './errors';
  */
 
 export interface DatabaseConfig {
-  /** DATABASE_URL when set, which then wins over the PG* variables. */
+  /** DATABASE_URL when set, which then wins over the PG* variables (the fields below are read from it). */
   connectionString?: string;
   host: string;
   port: number;
   user: string;
   password?: string;
   database: string;
+  /** Where these settings came from, for the first log line of every command. */
+  origin?: string;
 }
 
 export type LogFormat = 'text' | 'json';
@@ -86,24 +88,53 @@ class Reader {
   }
 }
 
+/** The variables that choose the database besides DATABASE_URL. */
+const PG_VARIABLES = ['PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE'] as const;
+
+/** DATABASE_URL, else the PG* variables, else the defaults. */
 function readDatabase(read: Reader): DatabaseConfig {
+  const given = PG_VARIABLES.filter((name) => read.optional(name) !== undefined);
   const user = read.string('PGUSER', 'postgres');
   const config: DatabaseConfig = {
     host: read.string('PGHOST', 'localhost'),
     port: read.integer('PGPORT', 5432, 1, 65535),
     user,
     database: read.string('PGDATABASE', user),
+    origin:
+      given.length === 0
+        ? 'the defaults (no DATABASE_URL or PG* variable is set)'
+        : `the PG* variables (${given.join(', ')}; defaults for the rest)`,
   };
   const password = read.optional('PGPASSWORD');
   if (password !== undefined) config.password = password;
   const url = read.optional('DATABASE_URL');
-  if (url !== undefined) {
-    if (!/^postgres(ql)?:\/\//.test(url)) {
-      read.problems.push('DATABASE_URL: expected a postgres:// or postgresql:// URL');
-    } else {
-      config.connectionString = url;
-    }
+  if (url !== undefined) return readDatabaseUrl(read, url, config);
+  return config;
+}
+
+/** The settings of DATABASE_URL; what it leaves out comes from the PG* variables or the defaults, where pg looks too. */
+function readDatabaseUrl(read: Reader, url: string, pg: DatabaseConfig): DatabaseConfig {
+  let parsed: URL | undefined;
+  try {
+    parsed = /^postgres(ql)?:\/\//.test(url) ? new URL(url) : undefined;
+  } catch {
+    parsed = undefined;
   }
+  if (parsed === undefined) {
+    read.problems.push('DATABASE_URL: expected a postgres:// or postgresql:// URL');
+    return pg;
+  }
+  const user = decodeURIComponent(parsed.username) || pg.user;
+  const config: DatabaseConfig = {
+    connectionString: url,
+    host: parsed.hostname || pg.host,
+    port: parsed.port === '' ? pg.port : Number(parsed.port),
+    user,
+    database: decodeURIComponent(parsed.pathname.slice(1)) || read.string('PGDATABASE', user),
+    origin: 'DATABASE_URL',
+  };
+  const password = parsed.password === '' ? pg.password : decodeURIComponent(parsed.password);
+  if (password !== undefined) config.password = password;
   return config;
 }
 
@@ -177,4 +208,15 @@ export function describeDatabase(db: DatabaseConfig): string {
   }
   const secret = db.password === undefined ? '' : ':*****';
   return `postgresql://${encodeURIComponent(db.user)}${secret}@${db.host}:${db.port}/${encodeURIComponent(db.database)}`;
+}
+
+/** The first log line of every command: which database, as whom, and where that came from; never the password. */
+export function describeConnection(db: DatabaseConfig): Record<string, string | number> {
+  return {
+    host: db.host,
+    port: db.port,
+    database: db.database,
+    user: db.user,
+    ...(db.origin === undefined ? {} : { from: db.origin }),
+  };
 }
