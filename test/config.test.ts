@@ -1,15 +1,21 @@
+import path from 'node:path';
 import { describeConnection, describeDatabase, readConfig } from '../lib/config';
 import { ConfigError } from '../lib/errors';
+import { projectRoot } from '../lib/sqlFiles';
+import { tempDir } from './support/files';
+
+// A data folder where no embedded server runs, whether or not `npm start` runs in this checkout.
+const noServer = { EMBEDDED_PG_DIR: tempDir('no-server-') };
 
 describe('readConfig', () => {
   test('has a default for everything', () => {
-    const config = readConfig({});
+    const config = readConfig(noServer);
     expect(config.database).toEqual({
       host: 'localhost',
       port: 5432,
       user: 'postgres',
       database: 'postgres',
-      origin: 'the defaults (no DATABASE_URL or PG* variable is set)',
+      origin: 'the defaults (no DATABASE_URL or PG* variable is set, and no embedded server of this checkout runs)',
     });
     expect(config.cronSchedule).toBe('* * * * *');
     expect(config.cronLogPath).toBe('logs/cron.log');
@@ -46,6 +52,12 @@ describe('readConfig', () => {
       password: 'pw',
       database: 'me',
     });
+  });
+
+  test('resolves EMBEDDED_PG_DIR from the project folder, not the current one', () => {
+    expect(readConfig(noServer).embedded.dataDir).toBe(noServer.EMBEDDED_PG_DIR);
+    expect(readConfig({}).embedded.dataDir).toBe(path.join(projectRoot, '.pgdata'));
+    expect(readConfig({ EMBEDDED_PG_DIR: 'x/pg' }).embedded.dataDir).toBe(path.join(projectRoot, 'x', 'pg'));
   });
 
   test('reads the parameters of the scheduled rolling average', () => {
@@ -97,7 +109,7 @@ describe('describeDatabase', () => {
       user: 'u',
       from: 'DATABASE_URL',
     });
-    const fromPg = readConfig({ PGHOST: 'db', PGUSER: 'u', PGPASSWORD: 'hunter2' }).database;
+    const fromPg = readConfig({ ...noServer, PGHOST: 'db', PGUSER: 'u', PGPASSWORD: 'hunter2' }).database;
     expect(JSON.stringify(describeConnection(fromPg))).not.toContain('hunter2');
   });
 
