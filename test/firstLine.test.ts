@@ -9,10 +9,11 @@ import { pgEnvironment } from './support/server';
 
 /**
  * Every command says first which database it uses and where that setting came from, never with
- * the password (issue 2).
+ * the password; the read-only ones create nothing (issue 2).
  */
 
 let db: TestDatabase;
+let empty: TestDatabase;
 const dir = tempDir('first-line-');
 // Test code: the name is ours, and CREATE ROLE takes no bound parameters.
 const user = `first_line_${randomBytes(3).toString('hex')}`;
@@ -21,11 +22,13 @@ const password = `pw: it's @${randomBytes(4).toString('hex')}`;
 
 beforeAll(async () => {
   db = await createTestDatabase();
+  empty = await createTestDatabase({ empty: true });
   await db.pool.query(`CREATE ROLE ${user} LOGIN SUPERUSER PASSWORD '${password.replace(/'/g, "''")}'`);
 });
 afterAll(async () => {
   killStarted();
   await db.drop();
+  await empty.drop();
   const admin = createPool({ ...db.config, database: 'postgres' }, 'cleanup', { max: 1 });
   await admin.query(`DROP ROLE IF EXISTS ${user}`);
   await admin.end();
@@ -74,6 +77,24 @@ test('the scheduler too, and its cron.log', async () => {
     expect(text).not.toContain(password);
     expect(text).not.toContain(encodeURIComponent(password));
   }
+});
+
+test('history on a database without the schema says how to create it, exits 2 and creates nothing', async () => {
+  const result = await run(['dist/scheduler/cli.js', 'history'], pgEnvironment(empty.config));
+  expect(result.code).toBe(2);
+  expect(result.stderr.trim().split('\n')).toEqual([
+    expect.stringMatching(
+      new RegExp(
+        `ERROR +job failed error=database ${empty.config.database} on localhost:\\d+ has no schema yet \\(.*relation "job_runs" does not exist.*\\): ` +
+          'create it with npm run migrate \\(or npm start, for the embedded database\\)$',
+      ),
+    ),
+  ]);
+  const created = await empty.pool.query(
+    "SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = 'public'::regnamespace",
+  );
+  expect(created.rows[0].n).toBe(0);
+  expect((await empty.pool.query("SELECT to_regclass('schema_migrations') AS t")).rows[0].t).toBeNull();
 });
 
 test('list and --dry-run do not even connect', async () => {
