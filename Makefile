@@ -16,8 +16,8 @@ down: ## Stop the Compose stack (the database volume is kept)
 reset: ## Stop the Compose stack and delete its database volume
 	$(COMPOSE) down --volumes
 
-reload: ## Run the loader again on data/loans.csv under Compose (after correcting the file)
-	$(COMPOSE) run --rm loader
+reload: ## Load data/loans.csv again under Compose, changed or not (the loader service skips it unless it changed)
+	$(COMPOSE) run --rm loader node dist/loader/main.js data/loans.csv
 
 tail: ## Follow cron.log
 	tail -f logs/cron.log

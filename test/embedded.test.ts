@@ -10,7 +10,8 @@ import { killStarted, startNode, stopProcess, waitUntil } from './support/proces
 
 /**
  * `npm start`: its own PostgreSQL, the load, the scheduler; the banner's lines as pasted; the other
- * commands of the checkout using its database (issue 2); Ctrl-C; and a restart that keeps the data.
+ * commands of the checkout using its database; Ctrl-C; and a restart that keeps the data, and
+ * a later load of another file too (issues 2 and 3).
  */
 
 afterAll(killStarted);
@@ -24,7 +25,7 @@ function bannerCommand(output: string, label: string): string {
 
 const firstLine = (output: string): string => output.split('\n')[0]!;
 
-test('npm start: a banner that works as pasted, its database for the other commands, and a restart that keeps the data', async () => {
+test('npm start: a banner that works as pasted, its database for the other commands, and restarts that keep what was loaded', async () => {
   const dir = tempDir('embedded-');
   // As root the server runs as the 'postgres' user, which must be able to enter this folder.
   chmodSync(dir, 0o755);
@@ -97,13 +98,13 @@ test('npm start: a banner that works as pasted, its database for the other comma
   }
 
   // From another shell, with no variable set: the commands find the server themselves.
-  const later = writeFile(dir, 'later.csv', [HEADER, '2023-05-10,40,3,30']);
-  const loaded = await command(['dist/loader/main.js', later], { EMBEDDED_PG_DIR: dataDir });
+  const fixed = writeFile(dir, 'fixed.csv', [HEADER, '2021-08-28,40,3,30']);
+  const loaded = await command(['dist/loader/main.js', fixed], { EMBEDDED_PG_DIR: dataDir });
   expect(loaded.code).toBe(0);
   expect(firstLine(loaded.output)).toMatch(
     `loader host=localhost port=${port} database=analytics user=postgres from="the embedded server of this checkout (${connectionFile})" using this database`,
   );
-  expect(loaded.output).toMatch(/loaded .*later\.csv: 1 rows read, 1 loaded \(1 new, 0 updated/);
+  expect(loaded.output).toMatch(/loaded .*fixed\.csv: 1 rows read, 1 loaded \(0 new, 1 updated/);
 
   // The natural guess of issue 2: the port and the password only. The database is analytics, not postgres.
   const guessed = await command(['dist/lib/migrateMain.js'], {
@@ -128,22 +129,26 @@ test('npm start: a banner that works as pasted, its database for the other comma
   const stopped = await stopProcess(first, 'SIGINT');
   expect(stopped.code).toBe(0);
 
-  // A restart finds the data of the first start and of the load since.
+  // A restart: data/loans.csv did not change since it was loaded, so the corrected day stays.
   const runsBefore = succeededRuns();
   const second = startNode(['dist/embedded/main.js'], env);
   await waitUntil(() => succeededRuns() > runsBefore, 60_000, second);
+  expect(second.output()).toMatch(
+    /status=skipped rows=0 .* skipped data\/loans\.csv: unchanged since its last load \(load 1, same size and sha256\)/,
+  );
   const pool = createPool({ ...server, database: 'analytics' }, 'test');
   try {
     const loads = await pool.query(
-      'SELECT load_id::int, file, rows_inserted, rows_unchanged FROM loads ORDER BY load_id',
+      'SELECT load_id::int, file, rows_inserted, rows_updated FROM loads ORDER BY load_id',
     );
     expect(loads.rows).toEqual([
-      { load_id: 1, file: 'data/loans.csv', rows_inserted: 620, rows_unchanged: 0 },
-      { load_id: 2, file: later, rows_inserted: 1, rows_unchanged: 0 },
-      { load_id: 3, file: 'data/loans.csv', rows_inserted: 0, rows_unchanged: 620 },
+      { load_id: 1, file: 'data/loans.csv', rows_inserted: 620, rows_updated: 0 },
+      { load_id: 2, file: fixed, rows_inserted: 0, rows_updated: 1 },
     ]);
+    const day = await pool.query("SELECT defaults, liquidations FROM loans WHERE repayment_date = '2021-08-28'");
+    expect(day.rows).toEqual([{ defaults: 3, liquidations: 30 }]);
     const published = await pool.query('SELECT count(*)::int AS n FROM default_liquidation_rolling_avg_hist');
-    expect(published.rows[0].n).toBe(621);
+    expect(published.rows[0].n).toBe(620);
   } finally {
     await pool.end();
   }
