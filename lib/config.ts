@@ -1,5 +1,8 @@
+import path from 'node:path';
 import { validateDetailed } from 'node-cron';
-import { ConfigError } from './errors';
+import { runningServerConnection } from './embeddedPostgres';
+import { ConfigError, describeError } from './errors';
+import { projectRoot } from './sqlFiles';
 
 /**
  * Every setting of the stack, read from the environment and validated in this one place. A
@@ -8,13 +11,15 @@ import { ConfigError } from './errors';
  */
 
 export interface DatabaseConfig {
-  /** DATABASE_URL when set, which then wins over the PG* variables. */
+  /** DATABASE_URL when set, which then wins over the PG* variables (the fields below are read from it). */
   connectionString?: string;
   host: string;
   port: number;
   user: string;
   password?: string;
   database: string;
+  /** Where these settings came from, for the first log line of every command. */
+  origin?: string;
 }
 
 export type LogFormat = 'text' | 'json';
@@ -36,6 +41,7 @@ export interface Config {
   rollingAverage: { windowDays: number; includeCurrentDay: boolean };
   /** WORKFLOW_<NAME>_<PARAM> variables: parameters of workflows for this deployment, checked against each workflow when it runs. */
   workflowParams: Record<string, string>;
+  /** dataDir is absolute: resolved from the project folder, so that every command finds the same one. */
   embedded: { dataDir: string; port: number; password: string };
 }
 
@@ -86,24 +92,89 @@ class Reader {
   }
 }
 
-function readDatabase(read: Reader): DatabaseConfig {
+/** The variables that choose the database besides DATABASE_URL. */
+const PG_VARIABLES = ['PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE'] as const;
+
+// Host names that reach a server on this machine, where the embedded server of `npm start` listens.
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '::1']);
+
+/**
+ * DATABASE_URL, else the PG* variables, else the defaults; and the embedded server of this
+ * checkout (npm start, data in embeddedDir) when it runs and nothing says otherwise (issue 2):
+ * with no variable set, or with PG* variables that point at it (this machine, its port) but name
+ * no database, which would otherwise be `postgres` instead of its `analytics`.
+ */
+function readDatabase(read: Reader, embeddedDir: string): DatabaseConfig {
+  const given = PG_VARIABLES.filter((name) => read.optional(name) !== undefined);
   const user = read.string('PGUSER', 'postgres');
   const config: DatabaseConfig = {
     host: read.string('PGHOST', 'localhost'),
     port: read.integer('PGPORT', 5432, 1, 65535),
     user,
     database: read.string('PGDATABASE', user),
+    origin:
+      given.length === 0
+        ? 'the defaults (no DATABASE_URL or PG* variable is set, and no embedded server of this checkout runs)'
+        : `the PG* variables (${given.join(', ')}; defaults for the rest)`,
   };
   const password = read.optional('PGPASSWORD');
   if (password !== undefined) config.password = password;
   const url = read.optional('DATABASE_URL');
-  if (url !== undefined) {
-    if (!/^postgres(ql)?:\/\//.test(url)) {
-      read.problems.push('DATABASE_URL: expected a postgres:// or postgresql:// URL');
-    } else {
-      config.connectionString = url;
-    }
+  if (url !== undefined) return readDatabaseUrl(read, url, config);
+  if (given.includes('PGDATABASE')) return config;
+
+  let embedded: ReturnType<typeof runningServerConnection>;
+  try {
+    embedded = runningServerConnection(embeddedDir);
+  } catch (error) {
+    read.problems.push(describeError(error));
+    return config;
   }
+  if (embedded === undefined) return config;
+  const ours = embedded.database;
+  if (given.length === 0) return { ...ours, origin: `the embedded server of this checkout (${embedded.file})` };
+  if (!LOCAL_HOSTS.has(config.host) || config.port !== ours.port) return config;
+  const taken = ['database'];
+  config.database = ours.database;
+  if (!given.includes('PGUSER')) {
+    taken.push('user');
+    config.user = ours.user;
+  }
+  // Its password is the password of its user only.
+  if (!given.includes('PGPASSWORD') && config.user === ours.user) {
+    taken.push('password');
+    config.password = ours.password;
+  }
+  const settings = taken.length === 1 ? taken[0] : `${taken.slice(0, -1).join(', ')} and ${taken.at(-1)}`;
+  config.origin =
+    `the PG* variables (${given.join(', ')}), which point at the embedded server of this checkout: ` +
+    `${settings} from ${embedded.file}`;
+  return config;
+}
+
+/** The settings of DATABASE_URL; what it leaves out comes from the PG* variables or the defaults, where pg looks too. */
+function readDatabaseUrl(read: Reader, url: string, pg: DatabaseConfig): DatabaseConfig {
+  let parsed: URL | undefined;
+  try {
+    parsed = /^postgres(ql)?:\/\//.test(url) ? new URL(url) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined) {
+    read.problems.push('DATABASE_URL: expected a postgres:// or postgresql:// URL');
+    return pg;
+  }
+  const user = decodeURIComponent(parsed.username) || pg.user;
+  const config: DatabaseConfig = {
+    connectionString: url,
+    host: parsed.hostname || pg.host,
+    port: parsed.port === '' ? pg.port : Number(parsed.port),
+    user,
+    database: decodeURIComponent(parsed.pathname.slice(1)) || read.string('PGDATABASE', user),
+    origin: 'DATABASE_URL',
+  };
+  const password = parsed.password === '' ? pg.password : decodeURIComponent(parsed.password);
+  if (password !== undefined) config.password = password;
   return config;
 }
 
@@ -131,8 +202,13 @@ function readTimezone(read: Reader): string {
 
 export function readConfig(env: Env = process.env): Config {
   const read = new Reader(env);
+  const embedded = {
+    dataDir: path.resolve(projectRoot, read.string('EMBEDDED_PG_DIR', '.pgdata')),
+    port: read.integer('EMBEDDED_PG_PORT', 54320, 1, 65535),
+    password: read.string('EMBEDDED_PG_PASSWORD', 'postgres'),
+  };
   const config: Config = {
-    database: readDatabase(read),
+    database: readDatabase(read, embedded.dataDir),
     dbWaitTimeoutMs: read.integer('DB_WAIT_TIMEOUT', 60, 0, 86400, ' of seconds') * 1000,
     cronSchedule: readCronSchedule(read),
     cronTimezone: readTimezone(read),
@@ -152,16 +228,17 @@ export function readConfig(env: Env = process.env): Config {
         (entry): entry is [string, string] => entry[0].startsWith('WORKFLOW_') && entry[1] !== undefined,
       ),
     ),
-    embedded: {
-      dataDir: read.string('EMBEDDED_PG_DIR', '.pgdata'),
-      port: read.integer('EMBEDDED_PG_PORT', 54320, 1, 65535),
-      password: read.string('EMBEDDED_PG_PASSWORD', 'postgres'),
-    },
+    embedded,
   };
   if (read.problems.length > 0) {
     throw new ConfigError(`invalid configuration: ${read.problems.join('; ')}`);
   }
   return config;
+}
+
+function formatUrl(db: DatabaseConfig, secret: string | undefined): string {
+  const password = secret === undefined ? '' : `:${secret}`;
+  return `postgresql://${encodeURIComponent(db.user)}${password}@${db.host}:${db.port}/${encodeURIComponent(db.database)}`;
 }
 
 /** A connection string safe to print: the password, wherever it came from, is masked. */
@@ -175,6 +252,21 @@ export function describeDatabase(db: DatabaseConfig): string {
       return 'DATABASE_URL (unparsable, not shown)';
     }
   }
-  const secret = db.password === undefined ? '' : ':*****';
-  return `postgresql://${encodeURIComponent(db.user)}${secret}@${db.host}:${db.port}/${encodeURIComponent(db.database)}`;
+  return formatUrl(db, db.password === undefined ? undefined : '*****');
+}
+
+/** The connection URL with its password: for the banner of npm start, never for a log line. */
+export function connectionUrl(db: DatabaseConfig): string {
+  return formatUrl(db, db.password === undefined ? undefined : encodeURIComponent(db.password));
+}
+
+/** The first log line of every command: which database, as whom, and where that came from; never the password. */
+export function describeConnection(db: DatabaseConfig): Record<string, string | number> {
+  return {
+    host: db.host,
+    port: db.port,
+    database: db.database,
+    user: db.user,
+    ...(db.origin === undefined ? {} : { from: db.origin }),
+  };
 }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { describeDatabase, type DatabaseConfig } from './config';
+import { describeConnection, describeDatabase, type DatabaseConfig } from './config';
 import { DatabaseUnavailableError, describeError, PgErrorCode } from './errors';
 import type { Logger } from './logger';
 
@@ -60,7 +60,8 @@ export function isConnectionError(error: unknown): boolean {
 /**
  * Waits for PostgreSQL to accept connections, with exponential backoff (0.25 s doubling up to
  * 5 s), for at most timeoutMs. Errors that waiting cannot fix (bad password, no such database)
- * fail at once.
+ * fail at once. Every command that uses the database starts here, so the line saying which
+ * database it uses, and why that one, is the first line of each.
  */
 export async function waitForDatabase(
   pool: Pool,
@@ -69,6 +70,7 @@ export async function waitForDatabase(
   logger: Logger,
   signal?: AbortSignal,
 ): Promise<void> {
+  logger.info('using this database', describeConnection(db));
   const deadline = Date.now() + timeoutMs;
   let delayMs = 250;
   for (let attempt = 1; ; attempt += 1) {

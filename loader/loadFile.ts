@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import { describeError, InputError } from '../lib/errors';
 import { isConnectionError, lease, type Pool, type PoolClient } from '../lib/db';
-import { querySqlFile } from '../lib/sqlFiles';
+import { projectRoot, querySqlFile } from '../lib/sqlFiles';
 import { RejectSpool } from './rejectSpool';
 import { RowEncoder, RULES_VERSION, type RecordCounts } from './rowEncoder';
 
@@ -15,7 +16,8 @@ import { RowEncoder, RULES_VERSION, type RecordCounts } from './rowEncoder';
  * `loans` as it was. The file is streamed through validation (rowEncoder.ts) into one COPY:
  * straight into `loans` when it is empty, else into a temporary staging table that one statement
  * merges. Rejected lines are spooled and copied into load_rejects after. A file that is byte for
- * byte the one last loaded, over a `loans` nobody has written since, is not read again.
+ * byte the one last loaded, over a `loans` nobody has written since, is not read again; with
+ * ifChanged, a file that is byte for byte what its own last load read is not loaded at all.
  */
 
 export interface LoadOptions {
@@ -27,9 +29,15 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** Read the file even if it and `loans` are unchanged since the last load. */
   force?: boolean;
+  /**
+   * Load the file only if its size or sha256 differ from its own last successful load (npm start,
+   * the Compose loader): a later load of another file is then never reverted by a restart.
+   */
+  ifChanged?: boolean;
 }
 
 export interface LoadSummary extends RecordCounts {
+  /** The load's id; for a file skipped by ifChanged, the id of the file's last load. */
   loadId: number;
   file: string;
   sha256: string;
@@ -40,6 +48,8 @@ export interface LoadSummary extends RecordCounts {
   durationMs: number;
   /** Set when the file and loans were unchanged since that load: nothing was read or written. */
   unchangedSinceLoadId?: number;
+  /** ifChanged: set when the file is what that load, its last, read: nothing was loaded or recorded. */
+  skippedSinceLoadId?: number;
 }
 
 interface LoadState {
@@ -151,10 +161,26 @@ async function copyRows(
   return { encoder, read: digest.fingerprint() };
 }
 
+/**
+ * The name loads.file records a file under: relative to the project folder when the file is in
+ * it, absolute otherwise. So `data/loans.csv`, `./data/loans.csv` and the same file reached from
+ * another folder are one file to ifChanged, and under Compose (the project is /app) too.
+ */
+export function recordedName(file: string): string {
+  const absolute = path.resolve(file);
+  const inProject = path.relative(projectRoot, absolute);
+  return inProject === '..' || inProject.startsWith(`..${path.sep}`) || path.isAbsolute(inProject)
+    ? absolute
+    : inProject;
+}
+
 export async function loadFile(pool: Pool, file: string, options: LoadOptions): Promise<LoadSummary> {
   const startedAt = new Date();
   try {
     const totalBytes = await readableFileSize(file);
+    const skipped =
+      options.ifChanged === true ? await unchangedSinceItsLastLoad(pool, file, totalBytes, options) : undefined;
+    if (skipped !== undefined) return { ...skipped, durationMs: Date.now() - startedAt.getTime() };
     return await loadInOneTransaction(pool, file, totalBytes, options, startedAt);
   } catch (error) {
     await recordFailedLoad(pool, file, options.strict, startedAt, error);
@@ -183,7 +209,7 @@ async function loadInOneTransaction(
     await client.query('BEGIN');
     await querySqlFile(client, 'loader/lock_loans.sql');
     const started = await querySqlFile<{ load_id: string }>(client, 'loader/start_load.sql', [
-      file,
+      recordedName(file),
       options.strict,
       startedAt,
     ]);
@@ -216,6 +242,29 @@ async function loadInOneTransaction(
     signal?.removeEventListener('abort', cancel);
     leased.release(failed);
   }
+}
+
+/** ifChanged: what to report when the file has the size and sha256 of its own last successful load. */
+async function unchangedSinceItsLastLoad(
+  pool: Pool,
+  file: string,
+  totalBytes: number,
+  options: LoadOptions,
+): Promise<Omit<LoadSummary, 'durationMs'> | undefined> {
+  const last = (
+    await querySqlFile<{ load_id: string; sha256: string; file_bytes: string | null }>(
+      pool,
+      'loader/last_load_of_file.sql',
+      [recordedName(file)],
+    )
+  ).rows[0];
+  // Loads before migration 0008 did not record the size: their sha256 decides alone.
+  if (last === undefined || (last.file_bytes !== null && last.file_bytes !== String(totalBytes))) return undefined;
+  const read = await hashFile(file, totalBytes, options);
+  if (read.sha256 !== last.sha256) return undefined;
+  const loadId = Number(last.load_id);
+  const none = { read: 0, loaded: 0, rejected: 0, blank: 0, inserted: 0, updated: 0, unchanged: 0 };
+  return { ...none, loadId, file, sha256: read.sha256, asOf: {}, skippedSinceLoadId: loadId };
 }
 
 /**
@@ -358,7 +407,8 @@ async function recordFailedLoad(
   startedAt: Date,
   error: unknown,
 ): Promise<void> {
-  await querySqlFile(pool, 'loader/record_failed_load.sql', [file, strict, startedAt, describeError(error)]).catch(
+  const recorded = recordedName(file);
+  await querySqlFile(pool, 'loader/record_failed_load.sql', [recorded, strict, startedAt, describeError(error)]).catch(
     () => undefined,
   );
 }

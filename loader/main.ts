@@ -7,27 +7,42 @@ import { migrate } from '../lib/migrate';
 import { loadFile, type LoadSummary } from './loadFile';
 import { createProgress } from './progress';
 
-export const USAGE = 'usage: npm run load -- [--strict] [--force] [file]   (file defaults to data/loans.csv)';
+export const USAGE =
+  'usage: npm run load -- [--strict] [--force | --if-changed] [file]   (file defaults to data/loans.csv; ' +
+  '--if-changed skips the file when it has the size and sha256 of its own last successful load, ' +
+  'as npm start and the Compose loader do)';
 
 export function parseArgs(args: readonly string[]): {
   file: string;
   strict: boolean;
   force: boolean;
+  ifChanged: boolean;
 } {
   let file: string | undefined;
   let strict = false;
   let force = false;
+  let ifChanged = false;
   for (const arg of args) {
     if (arg === '--strict') strict = true;
     else if (arg === '--force') force = true;
+    else if (arg === '--if-changed') ifChanged = true;
     else if (arg.startsWith('-')) throw new ConfigError(`unknown option ${arg}; ${USAGE}`);
     else if (file !== undefined) throw new ConfigError(`one file at a time, got ${file} and ${arg}; ${USAGE}`);
     else file = arg;
   }
-  return { file: file ?? path.join('data', 'loans.csv'), strict, force };
+  if (force && ifChanged) {
+    throw new ConfigError(`--force reads the file whatever, --if-changed only when it changed: give one; ${USAGE}`);
+  }
+  return { file: file ?? path.join('data', 'loans.csv'), strict, force, ifChanged };
 }
 
 export function summarise(s: LoadSummary): string {
+  if (s.skippedSinceLoadId !== undefined) {
+    return (
+      `skipped ${s.file}: unchanged since its last load (load ${s.skippedSinceLoadId}, same size and sha256), ` +
+      'so loans keeps what was loaded since (--if-changed; without it the file is loaded again)'
+    );
+  }
   const asOf = Object.entries(s.asOf).map(([column, date]) => `${column} as of ${date}`);
   if (s.unchangedSinceLoadId !== undefined) {
     return (
@@ -47,7 +62,7 @@ export function summarise(s: LoadSummary): string {
 
 if (require.main === module) {
   runMain('loader', async (config, logger, stop) => {
-    const { file, strict, force } = parseArgs(process.argv.slice(2));
+    const { file, strict, force, ifChanged } = parseArgs(process.argv.slice(2));
     const pool = createPool(config.database, 'loader', { max: 2 });
     try {
       await waitForDatabase(pool, config.database, config.dbWaitTimeoutMs, logger, stop);
@@ -56,6 +71,7 @@ if (require.main === module) {
         file,
         strict,
         force,
+        if_changed: ifChanged,
         database: describeDatabase(config.database),
       });
       const progress = createProgress(file, logger);
@@ -63,11 +79,12 @@ if (require.main === module) {
       const summary = await loadFile(pool, file, {
         strict,
         force,
+        ifChanged,
         onProgress: progress.update,
         signal: stop,
       }).finally(progress.done);
       logger.info(summarise(summary), {
-        status: 'succeeded',
+        status: summary.skippedSinceLoadId === undefined ? 'succeeded' : 'skipped',
         rows: summary.unchangedSinceLoadId === undefined ? summary.loaded : 0,
         duration_ms: summary.durationMs,
         load_id: summary.loadId,

@@ -1,7 +1,7 @@
 import { createTask } from 'node-cron';
-import type { Config } from '../lib/config';
+import type { Config, DatabaseConfig } from '../lib/config';
 import { createPool, endPool, waitForDatabase, type Pool } from '../lib/db';
-import { ConfigError } from '../lib/errors';
+import { ConfigError, describeError, PgErrorCode } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import { runMain } from '../lib/main';
 import { migrate } from '../lib/migrate';
@@ -102,8 +102,18 @@ export function listWorkflows(workflows: readonly Workflow[]): string[] {
   });
 }
 
-async function history(pool: Pool, name: string | undefined, limit: number): Promise<string[]> {
-  const { rows } = await querySqlFile(pool, 'scheduler/history.sql', [name ?? null, limit]);
+async function history(pool: Pool, db: DatabaseConfig, name: string | undefined, limit: number): Promise<string[]> {
+  const { rows } = await querySqlFile(pool, 'scheduler/history.sql', [name ?? null, limit]).catch((error: unknown) => {
+    // history only reads: on a database without the schema it says how to create it, and creates nothing.
+    if ((error as { code?: unknown }).code === PgErrorCode.undefinedTable) {
+      throw new ConfigError(
+        `database ${db.database} on ${db.host}:${db.port} has no schema yet (${describeError(error)}): ` +
+          'create it with npm run migrate (or npm start, for the embedded database)',
+        { cause: error },
+      );
+    }
+    throw error;
+  });
   if (rows.length === 0) return ['no runs yet'];
   return rows.map(
     (r) =>
@@ -192,11 +202,11 @@ export async function runJobCommand(
   const pool = createPool(config.database, 'job', { max: 6 });
   try {
     await waitForDatabase(pool, config.database, config.dbWaitTimeoutMs, logger, stop);
-    await migrate(pool, logger);
     if (command.command === 'history') {
-      print(await history(pool, command.name, command.limit));
+      print(await history(pool, config.database, command.name, command.limit));
       return 0;
     }
+    await migrate(pool, logger);
     const params = resolveParams(workflow!, command.overrides, config.workflowParams);
     if (command.from !== undefined) return await backfill(pool, workflow!, params, command, logger, stop);
     // Ctrl-C cancels the running task on the server; the run is recorded as failed.

@@ -1,4 +1,3 @@
-import { describeDatabase } from '../lib/config';
 import { createPool, endPool, waitForDatabase } from '../lib/db';
 import { runMain, stopped } from '../lib/main';
 import { migrate } from '../lib/migrate';
@@ -18,13 +17,10 @@ if (require.main === module) {
         queryTimeoutMs: config.jobTimeoutMs + 10_000,
       });
       try {
-        logger.info('scheduler starting', {
-          database: describeDatabase(config.database),
-          cron_log: config.cronLogPath,
-        });
         // Checks the WORKFLOW_* parameters: a bad one stops us here, before any waiting.
         const scheduler = new Scheduler(pool, workflows, logger, config.workflowParams);
         await waitForDatabase(pool, config.database, config.dbWaitTimeoutMs, logger, stop);
+        logger.info('scheduler starting', { cron_log: config.cronLogPath });
         await migrate(pool, logger);
         if (!stop.aborted) scheduler.start();
         await stopped(stop);

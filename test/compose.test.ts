@@ -6,7 +6,7 @@ import { projectRoot } from '../lib/sqlFiles';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { killStarted, startNode, stopProcess, waitUntil } from './support/processes';
 import { pgEnvironment } from './support/server';
-import { tempDir } from './support/files';
+import { HEADER, tempDir, writeFile } from './support/files';
 
 /**
  * docker-compose.yml cannot be run here (no Docker engine), so this test reads it and starts the
@@ -184,5 +184,17 @@ describe('the loader and the scheduler, started as Compose starts them', () => {
     expect(stopped.code).toBe(0);
     expect(stopped.ms).toBeLessThan(10_000);
     expect(readFileSync(cronLog, 'utf8')).toMatch(/scheduler stopped/);
+  });
+
+  test('the next docker compose up does not revert a later load of another file', async () => {
+    const loader = asCompose(services.loader!);
+    const fixed = writeFile(hostRoot, 'fixed.csv', [HEADER, '2021-08-28,40,3,30']);
+    // docker compose run --rm loader node dist/loader/main.js <file>: the same user and environment.
+    expect(await startNode(['dist/loader/main.js', fixed], loader.env).exited).toBe(0);
+    const again = startNode(loader.args, loader.env);
+    expect(await again.exited).toBe(0);
+    expect(again.output()).toMatch(/status=skipped rows=0 .* skipped data\/loans\.csv: unchanged since its last load/);
+    const day = await db.pool.query("SELECT defaults, liquidations FROM loans WHERE repayment_date = '2021-08-28'");
+    expect(day.rows).toEqual([{ defaults: 3, liquidations: 30 }]);
   });
 });

@@ -1,10 +1,22 @@
-import { describeDatabase, readConfig } from '../lib/config';
+import path from 'node:path';
+import { describeConnection, describeDatabase, readConfig } from '../lib/config';
 import { ConfigError } from '../lib/errors';
+import { projectRoot } from '../lib/sqlFiles';
+import { tempDir } from './support/files';
+
+// A data folder where no embedded server runs, whether or not `npm start` runs in this checkout.
+const noServer = { EMBEDDED_PG_DIR: tempDir('no-server-') };
 
 describe('readConfig', () => {
   test('has a default for everything', () => {
-    const config = readConfig({});
-    expect(config.database).toEqual({ host: 'localhost', port: 5432, user: 'postgres', database: 'postgres' });
+    const config = readConfig(noServer);
+    expect(config.database).toEqual({
+      host: 'localhost',
+      port: 5432,
+      user: 'postgres',
+      database: 'postgres',
+      origin: 'the defaults (no DATABASE_URL or PG* variable is set, and no embedded server of this checkout runs)',
+    });
     expect(config.cronSchedule).toBe('* * * * *');
     expect(config.cronLogPath).toBe('logs/cron.log');
     expect(config.dbWaitTimeoutMs).toBe(60_000);
@@ -19,7 +31,33 @@ describe('readConfig', () => {
       user: 'analytics',
       password: 's3cret',
       database: 'analytics',
+      origin: 'the PG* variables (PGHOST, PGPORT, PGUSER, PGPASSWORD; defaults for the rest)',
     });
+  });
+
+  test('reads DATABASE_URL into the same settings, filling what it leaves out from PG*', () => {
+    expect(readConfig({ DATABASE_URL: 'postgres://u:p%40ss@db:6000/x', PGHOST: 'ignored' }).database).toEqual({
+      connectionString: 'postgres://u:p%40ss@db:6000/x',
+      host: 'db',
+      port: 6000,
+      user: 'u',
+      password: 'p@ss',
+      database: 'x',
+      origin: 'DATABASE_URL',
+    });
+    expect(readConfig({ DATABASE_URL: 'postgresql://db', PGUSER: 'me', PGPASSWORD: 'pw' }).database).toMatchObject({
+      host: 'db',
+      port: 5432,
+      user: 'me',
+      password: 'pw',
+      database: 'me',
+    });
+  });
+
+  test('resolves EMBEDDED_PG_DIR from the project folder, not the current one', () => {
+    expect(readConfig(noServer).embedded.dataDir).toBe(noServer.EMBEDDED_PG_DIR);
+    expect(readConfig({}).embedded.dataDir).toBe(path.join(projectRoot, '.pgdata'));
+    expect(readConfig({ EMBEDDED_PG_DIR: 'x/pg' }).embedded.dataDir).toBe(path.join(projectRoot, 'x', 'pg'));
   });
 
   test('reads the parameters of the scheduled rolling average', () => {
@@ -60,6 +98,19 @@ describe('describeDatabase', () => {
   test('masks the password of PG* settings', () => {
     const text = describeDatabase(readConfig({ PGHOST: 'db', PGUSER: 'u', PGPASSWORD: 'hunter2' }).database);
     expect(text).toBe('postgresql://u:*****@db:5432/u');
+  });
+
+  test('the first line of a command names host, port, database, user and where they came from, never the password', () => {
+    const fromUrl = readConfig({ DATABASE_URL: 'postgres://u:hunter2@db:5432/x' }).database;
+    expect(describeConnection(fromUrl)).toEqual({
+      host: 'db',
+      port: 5432,
+      database: 'x',
+      user: 'u',
+      from: 'DATABASE_URL',
+    });
+    const fromPg = readConfig({ ...noServer, PGHOST: 'db', PGUSER: 'u', PGPASSWORD: 'hunter2' }).database;
+    expect(JSON.stringify(describeConnection(fromPg))).not.toContain('hunter2');
   });
 
   test('masks the password of DATABASE_URL', () => {

@@ -20,13 +20,8 @@ export default async function globalSetup(): Promise<void> {
 
   const usePgEnvironment = process.env.PGHOST !== undefined || process.env.DATABASE_URL !== undefined;
   if (usePgEnvironment) {
+    // DATABASE_URL too: readConfig reads its host, port, user, password and database.
     const db = readConfig().database;
-    if (db.connectionString !== undefined) {
-      const url = new URL(db.connectionString);
-      Object.assign(db, { host: url.hostname, port: Number(url.port || 5432), user: decodeURIComponent(url.username) });
-      if (url.password !== '') db.password = decodeURIComponent(url.password);
-      db.database = url.pathname.slice(1) || db.user;
-    }
     Object.assign(process.env, {
       TEST_PGHOST: db.host,
       TEST_PGPORT: String(db.port),

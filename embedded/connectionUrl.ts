@@ -1,0 +1,22 @@
+import { connectionUrl } from '../lib/config';
+import { runningServerConnection } from '../lib/embeddedPostgres';
+import { ConfigError } from '../lib/errors';
+import { runMain } from '../lib/main';
+
+/**
+ * `node dist/embedded/connectionUrl.js`, for `make psql-embedded`: prints the connection URL,
+ * password included, of the embedded PostgreSQL of this checkout (EMBEDDED_PG_DIR), whatever the
+ * PG* variables say; or one line saying that it does not run.
+ */
+if (require.main === module) {
+  runMain('embedded', async (config) => {
+    const running = runningServerConnection(config.embedded.dataDir);
+    if (running === undefined) {
+      throw new ConfigError(
+        `no embedded PostgreSQL of this checkout runs on ${config.embedded.dataDir} (EMBEDDED_PG_DIR): start it with npm start (or make start)`,
+      );
+    }
+    process.stdout.write(`${connectionUrl(running.database)}\n`);
+    return 0;
+  });
+}
