@@ -48,8 +48,6 @@ export interface JobSize {
   days: number;
   /** The job's parameters for a full rebuild: `mode=full` when the job has it, else none. */
   fullParams: string[];
-  /** Every day of loans changed before each run: the worst case, where the job rewrites every row. */
-  everyDayChanged?: boolean;
   a: Sample[];
   b: Sample[];
   error?: string;

@@ -128,17 +128,15 @@ test('BENCH_QUICK=1 npm run bench writes every section with sane numbers and kee
       ['20,000', '12,000', '8,000'],
     ]);
     for (const row of memory) expect(megabytes(row[4]!)).toBeGreaterThan(10);
-    // 4: the job's own recorded duration is next to its wall time, and never longer.
-    // One row per size, and the worst case (every day changed) at the middle size.
+    // 4: one row per size; the job's own recorded duration is next to its wall time, and never longer.
     const rebuild = tableRows(section(report, '4. Full rebuild'));
-    expect(rebuild).toHaveLength(4);
-    expect(rebuild[3]![0]).toBe('5,000, every day changed');
+    expect(rebuild.map((row) => row[0]!.split(' ')[0])).toEqual(['1,000', '5,000', '12,000']);
     for (const row of rebuild) {
       expect(Number.parseFloat(row[2]!)).toBeLessThanOrEqual(Number.parseFloat(row[1]!));
     }
     expect(rebuild[2]![0]).toMatch(/^12,000 \(all a calendar holds/);
     const targets = tableRows(section(report, 'Targets'));
-    expect(targets.map((row) => row[0])).toEqual(['1', '2', '3', '4', '4', '5']);
+    expect(targets.map((row) => row[0])).toEqual(['1', '2', '3', '4', '5']);
   } else {
     expect(section(report, '1. Loader vs')).toContain('Not run this time');
     expect(section(report, '4. Full rebuild')).toContain('Not run this time');
