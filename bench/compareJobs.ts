@@ -17,14 +17,14 @@ import { projectRoot } from '../lib/sqlFiles';
 export const APPENDED_DAYS = 7;
 
 /** Not timed: a fresh database whose loans holds the first `days` days of the generated data. */
-async function databaseWithDays(ctx: BenchContext, label: string, days: number): Promise<BenchDatabase> {
+export async function databaseWithDays(ctx: BenchContext, label: string, days: number): Promise<BenchDatabase> {
   const db = await ctx.server.createDatabase(label);
   await copyFileIntoLoans(db.pool, await ctx.loansFile(days));
   await db.pool.query('VACUUM ANALYZE loans');
   return db;
 }
 
-const sizeName = (days: number): string => `${days.toLocaleString('en-US')} days`;
+export const sizeName = (days: number): string => `${days.toLocaleString('en-US')} days`;
 
 export async function compareRebuild(ctx: BenchContext): Promise<JobSize[]> {
   const results: JobSize[] = [];
@@ -85,7 +85,7 @@ export async function jobRefuses(db: BenchDatabase, params: readonly string[]): 
  * The parameters of a full rebuild: none, the command the scheduler runs, unless the job has a
  * `mode` parameter with a `full` value, which then says it explicitly, whatever the default mode.
  */
-async function fullRebuildParams(db: BenchDatabase): Promise<string[]> {
+export async function fullRebuildParams(db: BenchDatabase): Promise<string[]> {
   return (await jobRefuses(db, FULL_PARAMS)) === undefined ? FULL_PARAMS : [];
 }
 

@@ -56,7 +56,7 @@ test('BENCH_QUICK=1 npm run bench writes every section with sane numbers and kee
     results,
     '# Benchmark results\n\nIntro by a person.\n\n<!-- bench:begin -->\nold numbers\n<!-- bench:end -->\n\n## Notes\n\nAnalysis by a person.\n',
   );
-  const only = hasPsql ? [] : ['reload', 'incremental', 'scheduler'];
+  const only = hasPsql ? [] : ['reload', 'incremental', 'soak', 'scheduler'];
   const result = await runBench({ BENCH_QUICK: '1', BENCH_RESULTS: results }, only);
   expect({ code: result.code, output: result.output }).toEqual({ code: 0, output: expect.any(String) });
   expect(result.stderr).toMatch(/^bench \d\d:\d\d /m);
@@ -74,8 +74,9 @@ test('BENCH_QUICK=1 npm run bench writes every section with sane numbers and kee
     '3. Reloading an unchanged file',
     '4. Full rebuild',
     '5. Incremental refresh',
-    '6. Scheduler',
-    '7. Growth',
+    '6. Full refreshes back to back',
+    '7. Scheduler',
+    '8. Growth',
     'How it was measured',
   ]) {
     expect(section(report, title)).not.toBe('');
@@ -95,8 +96,38 @@ test('BENCH_QUICK=1 npm run bench writes every section with sane numbers and kee
   // 5: measured when this build has the incremental mode; otherwise it says why not.
   expect(section(report, '5. Incremental')).toMatch(/mode=incremental/);
 
-  // 6: the idle scheduler ran nothing in the window, the busy one ran and its lateness is a number.
-  const scheduler = tableRows(section(report, '6. Scheduler'));
+  // 6: quick mode's 5 refreshes back to back and 3 of data/loans.csv, each recorded and timed.
+  const soak = section(report, '6. Full refreshes back to back');
+  const [series, sizes, loansCsv] = tableRows(soak);
+  expect(series!.slice(0, 2)).toEqual(['5,000', '5 (**quick mode: 30 in a full run**)']);
+  const everyRun = /recorded: ([\d, ]+) ms; wall: ([\d., ]+) s\./.exec(soak);
+  const recordedMs = everyRun![1]!.split(', ').map(Number);
+  const wallMs = everyRun![2]!.split(', ').map((seconds) => Number(seconds) * 1000);
+  expect(recordedMs).toHaveLength(5);
+  recordedMs.forEach((ms, i) => {
+    expect(ms).toBeGreaterThan(0);
+    expect(ms).toBeLessThanOrEqual(wallMs[i]! + 10);
+  });
+  // The published table keeps half of each page free and has an index: larger than the packed
+  // CREATE TABLE AS, which the primary key makes larger too.
+  const [afterFirst, afterLast, reference, , , referenceWithKey] = sizes!.map(megabytes);
+  expect(afterFirst).toBeGreaterThan(reference!);
+  expect(afterLast).toBeGreaterThan(reference!);
+  expect(referenceWithKey).toBeGreaterThan(reference!);
+  // 4 refreshes rewrite the 5,000 rows: at most 20,000 updates counted, some at least (statistics lag).
+  const [updates, hot] = /had ([\d,]+) row updates, ([\d,]+) of them HOT/
+    .exec(soak)!
+    .slice(1)
+    .map((count) => Number(count.replace(/,/g, '')));
+  expect(updates).toBeGreaterThan(0);
+  expect(updates).toBeLessThanOrEqual(20_000);
+  expect(hot).toBeLessThanOrEqual(updates!);
+  expect(loansCsv!.slice(0, 2)).toEqual(['620', '3 (**quick mode: 10 in a full run**)']);
+  expect(loansCsv![2]).toMatch(/^\d+, \d+, \d+ ms$/);
+  expect(Number.parseFloat(loansCsv![3]!)).toBeLessThanOrEqual(Number.parseFloat(loansCsv![4]!) * 1000);
+
+  // 7: the idle scheduler ran nothing in the window, the busy one ran and its lateness is a number.
+  const scheduler = tableRows(section(report, '7. Scheduler'));
   const idle = scheduler.find((row) => row[0] === 'idle')!;
   const busy = scheduler.find((row) => row[0] === 'every second')!;
   expect(idle[4]).toBe('0');
@@ -137,12 +168,12 @@ test('BENCH_QUICK=1 npm run bench writes every section with sane numbers and kee
     }
     expect(rebuild[2]![0]).toMatch(/^12,000 \(all a calendar holds/);
     const targets = tableRows(section(report, 'Targets'));
-    expect(targets.map((row) => row[0])).toEqual(['1', '2', '3', '4', '5']);
+    expect(targets.map((row) => row[0])).toEqual(['1', '2', '3', '4', '5', '6', '6', '6']);
   } else {
     expect(section(report, '1. Loader vs')).toContain('Not run this time');
     expect(section(report, '4. Full rebuild')).toContain('Not run this time');
   }
-  expect(section(report, '7. Growth')).toContain('| 5. incremental refresh, time |');
+  expect(section(report, '8. Growth')).toContain('| 5. incremental refresh, time |');
 
   // Nothing left behind: its temporary folder (data files, the server) is gone.
   expect(readdirSync(benchTmp)).toEqual([]);
