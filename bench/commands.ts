@@ -18,7 +18,8 @@ export const JOB = 'default_liquidation_rolling_avg_hist';
  */
 export const JOB_TIMEOUT_SECONDS = 3600;
 
-export const COPY_COLUMNS = 'loans (repayment_date, number_of_loans, defaults, liquidations)';
+/** What psql's side of the loader comparison loads: loans' columns and key, no triggers (bench/sql/plain_loans.sql). */
+export const PLAIN_LOANS = 'bench_plain_loans';
 
 /** Only what the commands need: nothing of the caller's own PG* settings leaks in. */
 export function commandEnv(db: BenchDatabase, extra: Record<string, string> = {}): Record<string, string> {
@@ -51,9 +52,9 @@ export async function runLoader(db: BenchDatabase, file: string): Promise<Loader
   return { wallMs: run.wallMs, peakRssBytes: run.peakRssBytes, summary };
 }
 
-/** `psql "<url>" -c "\copy loans (…) FROM '<file>' WITH (FORMAT csv, HEADER true)"`. */
+/** `psql "<url>" -c "\copy bench_plain_loans FROM '<file>' WITH (FORMAT csv, HEADER true)"`. */
 export async function runPsqlCopy(psql: string, db: BenchDatabase, file: string): Promise<Sample> {
-  const copy = `\\copy ${COPY_COLUMNS} FROM '${file.replace(/'/g, "''")}' WITH (FORMAT csv, HEADER true)`;
+  const copy = `\\copy ${PLAIN_LOANS} FROM '${file.replace(/'/g, "''")}' WITH (FORMAT csv, HEADER true)`;
   const run = await measureProcess(psql, [db.url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', copy], {
     env: commandEnv(db),
     cwd: projectRoot,

@@ -1,7 +1,9 @@
 import { createWriteStream, existsSync, renameSync } from 'node:fs';
 import { once } from 'node:events';
+import path from 'node:path';
 import { seededRandom } from '../data/generateLoans';
 import { monthLength } from '../loader/validateRow';
+import { projectRoot } from '../lib/sqlFiles';
 
 /**
  * Loans files of any size for the benchmark: the header of data/loans.csv, consecutive days from
@@ -11,6 +13,9 @@ import { monthLength } from '../loader/validateRow';
  * days, and the loader rejects each repeat (the case of a huge file with millions of rejects).
  * The same (rows, maxDays) always gives the same bytes, and a smaller file is a prefix of a bigger one.
  */
+
+/** The project's own data/loans.csv: the size and shape of the real file (620 days). */
+export const PROJECT_LOANS_FILE = path.join(projectRoot, 'data', 'loans.csv');
 
 export const HEADER = 'Date of Repayment,Number of Loans,Default (as of 2023-05-09),Liquidation (as of 2023-05-09)';
 

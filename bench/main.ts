@@ -10,6 +10,7 @@ import { startBenchServer, type BenchServer } from './postgres';
 import { renderReport, writeReport } from './report';
 import type { BenchContext, BenchResults, Outcome } from './results';
 import { readSettings, type BenchSettings, type ComparisonName } from './settings';
+import { soakRefreshes } from './soakRefreshes';
 import { watchScheduler } from './watchScheduler';
 
 /**
@@ -54,7 +55,7 @@ async function run(settings: BenchSettings, tempRoot: string, interrupted: Abort
   if ([...settings.only].some((name) => NEEDS_PSQL.includes(name)) && psqlVersion(settings.psql) === undefined) {
     process.stderr.write(
       `bench: psql not found (${settings.psql}): install the PostgreSQL client (e.g. apt-get install postgresql-client), ` +
-        'set BENCH_PSQL=/path/to/psql, or run only comparisons without psql: npm run bench -- reload incremental scheduler\n',
+        'set BENCH_PSQL=/path/to/psql, or run only comparisons without psql: npm run bench -- reload incremental soak scheduler\n',
     );
     return 2;
   }
@@ -94,6 +95,7 @@ async function run(settings: BenchSettings, tempRoot: string, interrupted: Abort
       reload: await measure(settings, 'reload', () => compareReload(ctx), interrupted),
       rebuild: await measure(settings, 'rebuild', () => compareRebuild(ctx), interrupted),
       incremental: { status: 'not selected' },
+      soak: { status: 'not selected' },
       scheduler: { status: 'not selected' },
     };
     if (settings.only.has('incremental') && !interrupted.aborted) {
@@ -108,6 +110,7 @@ async function run(settings: BenchSettings, tempRoot: string, interrupted: Abort
         results.incremental = await measure(settings, 'incremental', () => compareIncremental(ctx), interrupted);
       }
     }
+    results.soak = await measure(settings, 'soak', () => soakRefreshes(ctx), interrupted);
     results.scheduler = await measure(
       settings,
       'scheduler',
@@ -127,19 +130,23 @@ async function run(settings: BenchSettings, tempRoot: string, interrupted: Abort
     });
     writeReport(settings.resultsPath, body);
     progress(`wrote ${settings.resultsPath}`);
-    const failed = Object.values(results).some(
-      (outcome: Outcome<unknown>) =>
-        outcome.status === 'failed' ||
-        (outcome.status === 'measured' &&
-          Array.isArray(outcome.value) &&
-          outcome.value.some((v: { error?: string }) => v.error !== undefined)),
-    );
-    return failed ? 1 : 0;
+    return Object.values(results).some(fellShort) ? 1 : 0;
   } finally {
     killRunningProcesses();
     progress('stopping PostgreSQL and removing temporary files');
     await server?.stop();
   }
+}
+
+/**
+ * A comparison that failed, or that stopped short somewhere: one of its sizes (the comparisons
+ * by size) or of its parts (the soak's) holds an error. Its report still shows what was measured.
+ */
+function fellShort(outcome: Outcome<unknown>): boolean {
+  if (outcome.status === 'failed') return true;
+  if (outcome.status !== 'measured' || typeof outcome.value !== 'object' || outcome.value === null) return false;
+  const parts: unknown[] = Array.isArray(outcome.value) ? outcome.value : Object.values(outcome.value);
+  return parts.some((part) => (part as { error?: string } | null)?.error !== undefined);
 }
 
 /** How this run was started, for the report: the BENCH_* settings and the arguments. */

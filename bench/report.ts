@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { APPENDED_DAYS } from './compareJobs';
-import { JOB_TIMEOUT_SECONDS } from './commands';
+import { JOB_TIMEOUT_SECONDS, PLAIN_LOANS } from './commands';
 import type { Machine } from './machine';
 import { definedValues, median, percentile, type Sample } from './pairs';
-import type { BenchResults, JobSize, LoaderSize, Outcome } from './results';
-import { COMPARISONS, type BenchSettings } from './settings';
+import type { BackToBack, BenchResults, JobSize, LoaderSize, LoansCsvRefreshes, Outcome, SoakResult } from './results';
+import { COMPARISONS, LOANS_CSV_REFRESHES, SOAK_REFRESHES, type BenchSettings } from './settings';
 
 /**
  * Writes bench/RESULTS.md. Only what lies between the markers is generated: a person's analysis
@@ -30,8 +30,16 @@ const TARGET = {
   loaderVsPsql: 0.8,
   peakRssMb: 150,
   reloadSpeedup: 10,
-  rebuildVsCtas: 1.3,
+  // Was 1.3×, set while a full refresh wrote only the rows whose numbers changed (over unchanged
+  // data, none). Every full refresh now rewrites every row to stamp created_at (migration 0010): an
+  // UPDATE of the whole table, its WAL included, that a CREATE TABLE AS into a new table does not pay.
+  rebuildVsCtas: 2.0,
   incrementalSpeedup: 50,
+  // Item 6, set with 4's 2.0×: rewriting every row back to back must neither slow the refreshes
+  // down nor grow the table (fillfactor 50 makes it twice a packed table by design, plus its index).
+  soakLastVsSecond: 1.2,
+  soakBytesVsCtas: 2.5,
+  loansCsvRefreshMs: 100,
 };
 
 const MB = 1048576;
@@ -84,7 +92,7 @@ function notMeasured(outcome: Outcome<unknown>): string | undefined {
 const middle = (settings: BenchSettings): number => settings.sizes[1];
 
 /** Said under a job table when the full rebuild was asked for explicitly. */
-function fullParamsNote(sizes: readonly JobSize[]): string {
+function fullParamsNote(sizes: readonly { fullParams: readonly string[] }[]): string {
   const params = sizes.find((size) => size.fullParams.length > 0)?.fullParams;
   return params === undefined
     ? ''
@@ -99,13 +107,15 @@ function loaderSection(input: ReportInput, summary: string[][]): string {
   const outcome = input.results.loader;
   const head =
     '## 1. Loader vs `psql \\copy`\n\n' +
-    'The same CSV into the same empty `loans` (truncated with `loads`, `load_rejects` and `loans_changes` before ' +
-    'every run). Loader: `node dist/loader/main.js <file>`, with its full validation, rejects and upsert. ' +
-    'psql: `psql "<url>" -c "\\copy loans (repayment_date, number_of_loans, defaults, liquidations) FROM \'<file>\' WITH (FORMAT csv, HEADER true)"`. ' +
+    'The same CSV. Loader: `node dist/loader/main.js <file>` into an empty `loans` (truncated with `loads`, ' +
+    '`load_rejects` and `loans_changes` before every run), its real path, with its full validation, rejects and ' +
+    `upsert, and loans' change-logging triggers. psql: \`psql "<url>" -c "\\copy ${PLAIN_LOANS} FROM '<file>' WITH (FORMAT csv, HEADER true)"\`, ` +
+    'into a plain table with the same columns and primary key and no trigger, made anew before every run ' +
+    '(bench/sql/plain_loans.sql): the raw limit of COPY on this server, not a like-for-like load. ' +
     'Rows/s = rows in the file ÷ wall time. Ratio = loader rows/s ÷ psql rows/s of the same pair. A file with repeated days cannot be loaded by psql (primary key): the loader runs alone.\n\n';
   const missing = notMeasured(outcome);
   if (missing !== undefined || outcome.status !== 'measured') {
-    summary.push(['1', 'loader rows/s vs psql \\copy', `≥ ${TARGET.loaderVsPsql}×`, '—', '—']);
+    summary.push(['1', 'loader rows/s vs psql \\copy into a plain table', `≥ ${TARGET.loaderVsPsql}×`, '—', '—']);
     summary.push(['2', 'loader peak RSS, any file size', `< ${TARGET.peakRssMb} MB`, '—', '—']);
     return `${head}${missing}\n\n## 2. Loader memory\n\n${missing}`;
   }
@@ -115,7 +125,7 @@ function loaderSection(input: ReportInput, summary: string[][]): string {
     if (size.rows === middle(input.settings)) {
       summary.push([
         '1',
-        `loader rows/s vs psql \\copy, ${n(size.rows)} rows`,
+        `loader rows/s vs psql \\copy into a plain table, ${n(size.rows)} rows`,
         `≥ ${TARGET.loaderVsPsql}×`,
         times(median(ratios)),
         pass(judged ? median(ratios) >= TARGET.loaderVsPsql : undefined),
@@ -248,14 +258,14 @@ function rebuildSection(input: ReportInput, summary: string[][]): string {
   const head =
     '## 4. Full rebuild vs a bare `CREATE TABLE … AS SELECT`\n\n' +
     '`node dist/scheduler/cli.js default_liquidation_rolling_avg_hist` (build, audits and the atomic publish, run ' +
-    'history) against `psql "<url>" -f bench/sql/rebuild_reference.sql`, the same window as build.sql\'s defaults ' +
-    'in one CREATE TABLE … AS SELECT (dropped before each run). A first rebuild, not timed, publishes the table, so ' +
-    'every timed run replaces a published version as the scheduled runs do. "recorded" is the duration the job ' +
-    'wrote in `job_runs` (finished_at − started_at): the process wall time minus start-up (node, connecting, ' +
-    'checking migrations). Ratio = job ÷ CREATE TABLE AS, wall times of the same pair; the target is judged on ' +
-    'it. The job writes only the ' +
-    'rows whose numbers changed, so over unchanged data (the scheduled case) it publishes nothing; the last row is ' +
-    'the worst case, every day of loans changed before each run (both sides), where it rewrites every row.\n\n';
+    'history) against `psql "<url>" -f bench/sql/rebuild_reference.sql`: the same result stored as the job stores ' +
+    "it (build.sql's default window, trim_scale, created_at and changed_at) in one CREATE TABLE … AS SELECT " +
+    '(dropped before each run). A first rebuild, not timed, publishes the table, so every timed run replaces a ' +
+    'published version as the scheduled runs do. Every full refresh rewrites every row, changed or not (created_at ' +
+    "is the refresh's time on all rows; migration 0010), as HOT updates in place; a CHECKPOINT before each run " +
+    'keeps one from paying for the writes of the one before (item 6 runs them back to back, without). "recorded" is the duration the job wrote in `job_runs` (finished_at − started_at): the process wall time minus start-up ' +
+    '(node, connecting, checking migrations). Ratio = job ÷ CREATE TABLE AS, wall times of the same pair; the ' +
+    'target is judged on it.\n\n';
   const missing = notMeasured(outcome);
   if (missing !== undefined || outcome.status !== 'measured') {
     summary.push(['4', 'full rebuild vs CREATE TABLE AS', `≤ ${TARGET.rebuildVsCtas}×`, '—', '—']);
@@ -264,27 +274,19 @@ function rebuildSection(input: ReportInput, summary: string[][]): string {
   const rows = outcome.value.map((size) => {
     const ratios = pairRatios(size.a, size.b, (a, b) => a.wallMs / b.wallMs);
     const recordedRatio = recorded(size.a) / wall(size.b);
-    const judged = size.requestedRows === middle(input.settings) && size.everyDayChanged !== true && ratios.length > 0;
-    if (size.everyDayChanged === true && ratios.length > 0) {
-      summary.push([
-        '4',
-        `full rebuild after every day changed, ${n(size.days)} days (worst case)`,
-        `≤ ${TARGET.rebuildVsCtas}×`,
-        `${times(median(ratios))} (recorded: ${times(recordedRatio)})`,
-        pass(median(ratios) <= TARGET.rebuildVsCtas),
-      ]);
-    }
-    if (size.requestedRows === middle(input.settings) && size.everyDayChanged !== true) {
+    const atMiddle = size.requestedRows === middle(input.settings);
+    const verdict = atMiddle && ratios.length > 0 ? pass(median(ratios) <= TARGET.rebuildVsCtas) : '—';
+    if (atMiddle) {
       summary.push([
         '4',
         `full rebuild vs CREATE TABLE AS, ${n(size.days)} days`,
         `≤ ${TARGET.rebuildVsCtas}×`,
         `${times(median(ratios))} (recorded: ${times(recordedRatio)})`,
-        pass(judged ? median(ratios) <= TARGET.rebuildVsCtas : undefined),
+        verdict,
       ]);
     }
     return [
-      daysLabel(size, input.settings.maxDays) + (size.everyDayChanged === true ? ', every day changed' : ''),
+      daysLabel(size, input.settings.maxDays),
       s(wall(size.a)),
       s(recorded(size.a)),
       mb(peak(size.a)),
@@ -292,7 +294,7 @@ function rebuildSection(input: ReportInput, summary: string[][]): string {
       list(ratios),
       ratios.length === 0 ? '—' : times(median(ratios)),
       times(recordedRatio),
-      judged || size.everyDayChanged === true ? pass(median(ratios) <= TARGET.rebuildVsCtas) : '—',
+      verdict,
     ];
   });
   return (
@@ -389,10 +391,187 @@ function incrementalSection(input: ReportInput, summary: string[][]): string {
   );
 }
 
+/** The last refresh of the series against the 2nd (the first builds from empty); undefined if it stopped short. */
+function lastVsSecond(soak: BackToBack, planned: number): { recorded: number; wall: number } | undefined {
+  const [second, last] = [soak.runs[1], soak.runs[planned - 1]];
+  if (soak.runs.length !== planned || second === undefined || last === undefined) return undefined;
+  return { recorded: (last.recordedMs ?? NaN) / (second.recordedMs ?? NaN), wall: last.wallMs / second.wallMs };
+}
+
+/** The published table and its index after the last refresh, against the bare CREATE TABLE AS. */
+function bytesVsReference(soak: BackToBack): number | undefined {
+  const { publishedBytesAfterLast: published, referenceBytes: reference } = soak;
+  return published === undefined || reference === undefined ? undefined : published / reference;
+}
+
+function loansCsvMedian(refreshes: LoansCsvRefreshes, planned: number): number | undefined {
+  return refreshes.runs.length === planned ? recorded(refreshes.runs) : undefined;
+}
+
+/** The soak's lines of the targets table, dashes where nothing was measured. */
+function soakTargets(settings: BenchSettings, soak: SoakResult | undefined): string[][] {
+  const runs = settings.soakRefreshes;
+  const days = n(soak?.backToBack.days ?? Math.min(middle(settings), settings.maxDays));
+  const slowdown = soak && lastVsSecond(soak.backToBack, runs);
+  const bytes = soak && bytesVsReference(soak.backToBack);
+  const small = soak && loansCsvMedian(soak.loansCsv, settings.loansCsvRefreshes);
+  const judge = (value: number | undefined, ok: (v: number) => boolean): string =>
+    pass(value === undefined || Number.isNaN(value) ? undefined : ok(value));
+  return [
+    [
+      '6',
+      `full refresh ${runs} vs refresh 2, back to back, ${days} days (recorded duration)`,
+      `≤ ${TARGET.soakLastVsSecond}×`,
+      slowdown === undefined ? '—' : `${times(slowdown.recorded)} (wall: ${times(slowdown.wall)})`,
+      judge(slowdown?.recorded, (v) => v <= TARGET.soakLastVsSecond),
+    ],
+    [
+      '6',
+      `table + index after ${runs} refreshes vs a fresh CREATE TABLE AS, ${days} days`,
+      `≤ ${TARGET.soakBytesVsCtas}×`,
+      bytes === undefined ? '—' : times(bytes),
+      judge(bytes, (v) => v <= TARGET.soakBytesVsCtas),
+    ],
+    [
+      '6',
+      `one full refresh of data/loans.csv, median of ${settings.loansCsvRefreshes} (recorded duration)`,
+      `< ${TARGET.loansCsvRefreshMs} ms`,
+      small === undefined ? '—' : ms(small),
+      judge(small, (v) => v < TARGET.loansCsvRefreshMs),
+    ],
+  ];
+}
+
+/** Said next to the count when quick mode made fewer refreshes than the item asks for. */
+function fewerRefreshes(planned: number, asked: number): string {
+  return planned < asked ? ` (**quick mode: ${asked} in a full run**)` : '';
+}
+
+function backToBackPart(settings: BenchSettings, soak: BackToBack): string {
+  const planned = settings.soakRefreshes;
+  const slowdown = lastVsSecond(soak, planned);
+  const bytes = bytesVsReference(soak);
+  const [second, last] = [soak.runs[1], soak.runs[planned - 1]];
+  const both = (sample: Sample | undefined): string =>
+    sample === undefined ? '—' : `${ms(sample.recordedMs ?? NaN)} / ${s(sample.wallMs)}`;
+  const durations = table(
+    [
+      'days',
+      'refreshes',
+      'refresh 2 recorded / wall',
+      `refresh ${planned} recorded / wall`,
+      `${planned} ÷ 2, recorded`,
+      `${planned} ÷ 2, wall`,
+      `target ≤ ${TARGET.soakLastVsSecond}× (recorded)`,
+    ],
+    [
+      [
+        n(soak.days),
+        `${soak.runs.length}${fewerRefreshes(planned, SOAK_REFRESHES)}`,
+        both(second),
+        both(last),
+        times(slowdown?.recorded ?? NaN),
+        times(slowdown?.wall ?? NaN),
+        pass(slowdown === undefined ? undefined : slowdown.recorded <= TARGET.soakLastVsSecond),
+      ],
+    ],
+  );
+  const everyRun =
+    `Every refresh in order, the first building the table from empty — recorded: ` +
+    `${soak.runs.map((run) => run.recordedMs ?? '—').join(', ')} ms; wall: ` +
+    `${soak.runs.map((run) => (run.wallMs / 1000).toFixed(2)).join(', ')} s.`;
+  const sizes = table(
+    [
+      'table + index after refresh 1',
+      `after refresh ${planned}`,
+      'fresh CREATE TABLE AS',
+      `after ${planned} ÷ CREATE TABLE AS`,
+      `target ≤ ${TARGET.soakBytesVsCtas}×`,
+      'CREATE TABLE AS + primary key (not judged)',
+      `after ${planned} ÷ it`,
+    ],
+    [
+      [
+        mb(soak.publishedBytesAfterFirst),
+        mb(soak.publishedBytesAfterLast),
+        mb(soak.referenceBytes),
+        times(bytes ?? NaN),
+        pass(bytes === undefined ? undefined : bytes <= TARGET.soakBytesVsCtas),
+        mb(soak.referenceWithKeyBytes),
+        times((soak.publishedBytesAfterLast ?? NaN) / (soak.referenceWithKeyBytes ?? NaN)),
+      ],
+    ],
+  );
+  return `${durations}\n\n${everyRun}\n\n${sizes}${hotNote(soak)}${sizeError(soak)}`;
+}
+
+function hotNote(soak: BackToBack): string {
+  const updates = soak.updates;
+  if (updates === undefined) return '';
+  const share = updates.rows > 0 ? ` (${((updates.hot / updates.rows) * 100).toFixed(1)} %)` : '';
+  return (
+    `\n\nOver the ${soak.runs.length} refreshes the published table had ${n(updates.rows)} row updates, ` +
+    `${n(updates.hot)} of them HOT${share}, and autovacuum processed it ${n(updates.autovacuums)} times: from ` +
+    '`pg_stat_user_tables`, read a second after the last refresh, and approximate (each backend reports its ' +
+    'counts asynchronously).'
+  );
+}
+
+function loansCsvPart(settings: BenchSettings, refreshes: LoansCsvRefreshes): string {
+  const planned = settings.loansCsvRefreshes;
+  const median = loansCsvMedian(refreshes, planned);
+  return (
+    table(
+      [
+        'data/loans.csv, days',
+        'refreshes',
+        'recorded per refresh',
+        'median recorded',
+        'median wall',
+        `target < ${TARGET.loansCsvRefreshMs} ms`,
+      ],
+      [
+        [
+          n(refreshes.days),
+          `${refreshes.runs.length}${fewerRefreshes(planned, LOANS_CSV_REFRESHES)}`,
+          refreshes.runs.length === 0 ? '—' : `${refreshes.runs.map((run) => run.recordedMs ?? '—').join(', ')} ms`,
+          ms(recorded(refreshes.runs)),
+          s(wall(refreshes.runs)),
+          pass(median === undefined ? undefined : median < TARGET.loansCsvRefreshMs),
+        ],
+      ],
+    ) + sizeError(refreshes)
+  );
+}
+
+function soakSection(input: ReportInput, summary: string[][]): string {
+  const outcome = input.results.soak;
+  const head =
+    '## 6. Full refreshes back to back\n\n' +
+    `${input.settings.soakRefreshes} full refreshes (\`node dist/scheduler/cli.js default_liquidation_rolling_avg_hist\`, ` +
+    'each a new process) one right after the other on one database at the middle size, with no CHECKPOINT or ' +
+    'VACUUM forced between them: what the scheduler does every minute, with autovacuum as the server has it ' +
+    'configured. The first builds the table from empty; each later one rewrites every row. Judged: the last ' +
+    'refresh against the 2nd by the duration recorded in `job_runs` (wall time shown too), and, after the last, ' +
+    'the published table with its index (`pg_total_relation_size`) against a fresh CREATE TABLE AS of the same ' +
+    'result (bench/sql/rebuild_reference.sql), which has no index and packed pages where the published table ' +
+    'keeps half of each page free (fillfactor 50). The same fresh table with the primary key is shown beside it, ' +
+    'not judged. Last, data/loans.csv (the real file): after one refresh not timed, ' +
+    `${input.settings.loansCsvRefreshes} full refreshes back to back, judged on the median recorded duration.\n\n`;
+  const missing = notMeasured(outcome);
+  const measured = outcome.status === 'measured' ? outcome.value : undefined;
+  summary.push(...soakTargets(input.settings, measured));
+  if (missing !== undefined || measured === undefined) return head + missing;
+  return (
+    `${head}${backToBackPart(input.settings, measured.backToBack)}\n\n${loansCsvPart(input.settings, measured.loansCsv)}` +
+    fullParamsNote([measured.backToBack])
+  );
+}
+
 function schedulerSection(input: ReportInput): string {
   const outcome = input.results.scheduler;
   const head =
-    '## 6. Scheduler\n\n' +
+    '## 7. Scheduler\n\n' +
     '`node dist/scheduler/main.js`, two at once, each on its own database holding data/loans.csv (620 days), ' +
     'watched after the run each makes at start. Idle: a yearly schedule that cannot fire during the watch. ' +
     'Busy: every second (`* * * * * *`). RSS (VmRSS) and CPU time (utime + stime of /proc/<pid>/stat) sampled ' +
@@ -502,7 +681,7 @@ function growthSection(input: ReportInput): string {
   const largest = sizes[2];
   const capped = largest > input.settings.maxDays;
   return (
-    '## 7. Growth\n\n' +
+    '## 8. Growth\n\n' +
     'Medians of the runs above, by size; the last two columns say how much each cost grew from one size to the next. ' +
     'Peak RSS is the measured process only (the PostgreSQL backend doing the work is not counted).' +
     (capped
@@ -550,6 +729,12 @@ function partialNote(input: ReportInput): string {
   if (skipped.length > 0) reasons.push(`only ${[...settings.only].join(', ')} (not ${skipped.join(', ')})`);
   if (settings.schedulerSeconds < 600 && settings.only.has('scheduler'))
     reasons.push(`scheduler watched ${settings.schedulerSeconds} s instead of 600`);
+  if (settings.only.has('soak') && settings.soakRefreshes < SOAK_REFRESHES) {
+    reasons.push(
+      `soak: ${settings.soakRefreshes} refreshes back to back instead of ${SOAK_REFRESHES}, ` +
+        `${settings.loansCsvRefreshes} of data/loans.csv instead of ${LOANS_CSV_REFRESHES}`,
+    );
+  }
   if (settings.pairs < 3) reasons.push(`${settings.pairs} pair(s) instead of at least 3`);
   return reasons.length === 0 ? '' : `\n\n**Partial run**: ${reasons.join('; ')}.`;
 }
@@ -561,6 +746,7 @@ export function renderReport(input: ReportInput): string {
     reloadSection(input, summary),
     rebuildSection(input, summary),
     incrementalSection(input, summary),
+    soakSection(input, summary),
     schedulerSection(input),
     growthSection(input),
   ];
@@ -572,7 +758,7 @@ export function renderReport(input: ReportInput): string {
       partialNote(input),
     machineSection(input),
     '## Targets\n\n' +
-      `Judged at ${n(middle(input.settings))} rows (days for 4 and 5) on the median of the pair ratios, of wall times; for 5 also of the durations the job recorded (what a scheduled run costs: the scheduler runs it in its own process, without starting Node).\n\n` +
+      `Judged at ${n(middle(input.settings))} rows (days for 4 to 6) on the median of the pair ratios, of wall times; for 5 also of the durations the job recorded (what a scheduled run costs: the scheduler runs it in its own process, without starting Node); 6 on those durations and sizes, as its section says.\n\n` +
       table(['#', 'what', 'target', 'measured', 'result'], summary),
     ...sections,
     '## How it was measured\n\n' +
@@ -580,7 +766,8 @@ export function renderReport(input: ReportInput): string {
       'fresh database per comparison (cloned from a migrated template).\n' +
       '- Wall time: from spawn to exit. Peak RSS: VmHWM of /proc/<pid>/status, polled every 25 ms.\n' +
       '- Comparisons alternate A, B, A, B …; the state each side starts from is restored before it, untimed, ' +
-      "and CHECKPOINT runs before each so that one run does not pay for the previous one's writes.\n" +
+      "and CHECKPOINT runs before each so that one run does not pay for the previous one's writes " +
+      '(not in 6, whose refreshes run back to back on purpose).\n' +
       `- Data: bench/generateData.ts, seeded; consecutive days from 0001-01-01; past ${n(input.settings.maxDays)} rows the days repeat.\n` +
       '- Rerun: `npm run bench` (all), `npm run bench -- loader rebuild` (some), `BENCH_QUICK=1` (smoke test). ' +
       'See README, "Performance".',

@@ -48,11 +48,46 @@ export interface JobSize {
   days: number;
   /** The job's parameters for a full rebuild: `mode=full` when the job has it, else none. */
   fullParams: string[];
-  /** Every day of loans changed before each run: the worst case, where the job rewrites every row. */
-  everyDayChanged?: boolean;
   a: Sample[];
   b: Sample[];
   error?: string;
+}
+
+/** Changes to the published table's statistics over a span of refreshes. */
+export interface UpdateCounts {
+  /** Rows updated, and how many of those updates were HOT (same page, no new index entry). */
+  rows: number;
+  hot: number;
+  autovacuums: number;
+}
+
+/** Full refreshes one after another on one database, nothing forced between them (item 6). */
+export interface BackToBack {
+  days: number;
+  fullParams: string[];
+  /** Every refresh in order; the first one builds the table from empty, each later one rewrites it. */
+  runs: Sample[];
+  /** pg_total_relation_size of the published table after the first refresh and after the last. */
+  publishedBytesAfterFirst?: number;
+  publishedBytesAfterLast?: number;
+  /** The same result as a fresh CREATE TABLE AS (bench/sql/rebuild_reference.sql), bare and with the primary key. */
+  referenceBytes?: number;
+  referenceWithKeyBytes?: number;
+  /** Over the whole series, from the cumulative statistics: approximate. */
+  updates?: UpdateCounts;
+  error?: string;
+}
+
+/** Full refreshes of data/loans.csv, the real file's shape, after one untimed refresh. */
+export interface LoansCsvRefreshes {
+  days: number;
+  runs: Sample[];
+  error?: string;
+}
+
+export interface SoakResult {
+  backToBack: BackToBack;
+  loansCsv: LoansCsvRefreshes;
 }
 
 export interface SchedulerProcess {
@@ -79,5 +114,6 @@ export interface BenchResults {
   reload: Outcome<ReloadResult>;
   rebuild: Outcome<JobSize[]>;
   incremental: Outcome<JobSize[]>;
+  soak: Outcome<SoakResult>;
   scheduler: Outcome<SchedulerResult>;
 }

@@ -7,8 +7,12 @@ import { projectRoot } from '../lib/sqlFiles';
  * this one place. A bad value stops the run at once with one message naming every problem.
  */
 
-export const COMPARISONS = ['loader', 'reload', 'rebuild', 'incremental', 'scheduler'] as const;
+export const COMPARISONS = ['loader', 'reload', 'rebuild', 'incremental', 'soak', 'scheduler'] as const;
 export type ComparisonName = (typeof COMPARISONS)[number];
+
+/** Full refreshes in the soak: back to back at the middle size, and of data/loans.csv (quick mode: fewer). */
+export const SOAK_REFRESHES = 30;
+export const LOANS_CSV_REFRESHES = 10;
 
 /** YYYY-MM-DD dates run from 0001-01-01 to 9999-12-31: no loans file has more distinct days. */
 export const CALENDAR_DAYS = 3_652_059;
@@ -22,6 +26,10 @@ export interface BenchSettings {
   /** Distinct days a file can hold; rows past it repeat earlier days (quick mode lowers it). */
   maxDays: number;
   schedulerSeconds: number;
+  /** Full refreshes back to back in the soak, at the middle size (quick mode: fewer). */
+  soakRefreshes: number;
+  /** Full refreshes of data/loans.csv whose median duration the soak judges (quick mode: fewer). */
+  loansCsvRefreshes: number;
   quick: boolean;
   resultsPath: string;
   /** The psql the reference commands run. */
@@ -31,7 +39,7 @@ export interface BenchSettings {
 }
 
 export const USAGE =
-  'usage: npm run bench [-- loader reload rebuild incremental scheduler]   (default: all; or BENCH_ONLY=loader,rebuild)';
+  'usage: npm run bench [-- loader reload rebuild incremental soak scheduler]   (default: all; or BENCH_ONLY=loader,rebuild)';
 
 type Env = Record<string, string | undefined>;
 
@@ -74,6 +82,8 @@ export function readSettings(args: readonly string[], env: Env = process.env): B
     // Quick mode has its own small calendar so that its largest file repeats days, like the 10M one.
     maxDays: quick ? 12_000 : CALENDAR_DAYS,
     schedulerSeconds: wholeNumber(env, 'BENCH_SCHEDULER_SECONDS', quick ? 5 : 600, 2, problems),
+    soakRefreshes: quick ? 5 : SOAK_REFRESHES,
+    loansCsvRefreshes: quick ? 3 : LOANS_CSV_REFRESHES,
     quick,
     resultsPath: path.resolve(env.BENCH_RESULTS ?? path.join(projectRoot, 'bench', 'RESULTS.md')),
     psql: env.BENCH_PSQL?.trim() || 'psql',

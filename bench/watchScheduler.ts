@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { projectRoot } from '../lib/sqlFiles';
 import { copyFileIntoLoans, queryBenchSql } from './benchSql';
 import { commandEnv, JOB } from './commands';
+import { PROJECT_LOANS_FILE } from './generateData';
 import { lastLine, readStatusBytes, startProcess } from './measureProcess';
 import type { BenchDatabase } from './postgres';
 import type { BenchContext, SchedulerProcess, SchedulerResult } from './results';
@@ -55,7 +56,7 @@ interface Watched {
 
 async function startScheduler(ctx: BenchContext, label: string, schedule: string, logDir: string): Promise<Watched> {
   const db = await ctx.server.createDatabase(label);
-  await copyFileIntoLoans(db.pool, path.join(projectRoot, 'data', 'loans.csv'));
+  await copyFileIntoLoans(db.pool, PROJECT_LOANS_FILE);
   const cronLog = path.join(logDir, `${label}.cron.log`);
   const child = startProcess(process.execPath, [path.join('dist', 'scheduler', 'main.js')], {
     env: commandEnv(db, { CRON_SCHEDULE: schedule, CRON_LOG: cronLog }),

@@ -1,0 +1,2 @@
+-- How many days loans holds.
+SELECT count(*)::int AS days FROM loans;
