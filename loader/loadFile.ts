@@ -325,9 +325,11 @@ async function readAndLoad(
 ): Promise<Omit<LoadSummary, 'durationMs'>> {
   const rejects = new RejectSpool();
   try {
-    if (!state.loans_empty) await querySqlFile(client, 'loader/create_staging.sql');
+    if (state.loans_empty) await querySqlFile(client, 'loader/begin_bulk_load.sql', [loadId]);
+    else await querySqlFile(client, 'loader/create_staging.sql');
     const target = state.loans_empty ? 'loans' : 'loans_staging';
     const { encoder, read } = await copyRows(client, target, file, loadId, rejects, totalBytes, options);
+    if (state.loans_empty) await querySqlFile(client, 'loader/end_bulk_load.sql');
     options.signal?.throwIfAborted();
     const counts = encoder.counts;
     if (options.strict && counts.rejected > 0) {
