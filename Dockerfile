@@ -10,6 +10,8 @@ COPY loader loader
 COPY scheduler scheduler
 COPY embedded embedded
 COPY data/generateLoans.ts data/
+# npm ci --ignore-scripts skipped the prepare script that builds dist/: build it here.
+COPY bin bin
 RUN npm run build
 
 FROM node:20-slim

@@ -151,7 +151,7 @@ function commandLine(): string {
   return [...env, 'npm run bench', ...(args.length > 0 ? ['--', ...args] : [])].join(' ');
 }
 
-if (require.main === module) {
+export function main(): void {
   let settings: BenchSettings;
   try {
     settings = readSettings(process.argv.slice(2));
@@ -187,3 +187,5 @@ if (require.main === module) {
       process.exit(interrupted.signal.aborted ? 130 : code);
     });
 }
+
+if (require.main === module) main();

@@ -45,4 +45,8 @@ export function generateLoansCsv(seed = 20230509): string {
   return `${lines.join('\n')}\n`;
 }
 
-if (require.main === module) process.stdout.write(generateLoansCsv());
+export function main(): void {
+  process.stdout.write(generateLoansCsv());
+}
+
+if (require.main === module) main();

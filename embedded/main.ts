@@ -18,7 +18,7 @@ import { poolSizeFor, Scheduler } from '../scheduler/scheduler';
 
 const DATABASE = 'analytics';
 
-if (require.main === module) {
+export function main(): void {
   runMain(
     'embedded',
     async (config, logger, stop) => {
@@ -69,3 +69,5 @@ if (require.main === module) {
     { logToFile: true, exitCodeWhenStopped: 0 },
   );
 }
+
+if (require.main === module) main();

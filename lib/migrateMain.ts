@@ -8,7 +8,7 @@ import { migrate } from './migrate';
  * the owner of the schema, so that the loader and the scheduler can run as users that may not
  * change it.
  */
-if (require.main === module) {
+export function main(): void {
   runMain('migrate', async (config, logger, stop) => {
     const pool = createPool(config.database, 'migrate', { max: 1 });
     try {
@@ -24,3 +24,5 @@ if (require.main === module) {
     }
   });
 }
+
+if (require.main === module) main();

@@ -45,7 +45,7 @@ export function summarise(s: LoadSummary): string {
   );
 }
 
-if (require.main === module) {
+export function main(): void {
   runMain('loader', async (config, logger, stop) => {
     const { file, strict, force } = parseArgs(process.argv.slice(2));
     const pool = createPool(config.database, 'loader', { max: 2 });
@@ -79,3 +79,5 @@ if (require.main === module) {
     }
   });
 }
+
+if (require.main === module) main();

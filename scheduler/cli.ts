@@ -207,6 +207,8 @@ export async function runJobCommand(
   }
 }
 
-if (require.main === module) {
+export function main(): void {
   runMain('job', (config, logger, stop) => runJobCommand(config, logger, stop, process.argv.slice(2)));
 }
+
+if (require.main === module) main();

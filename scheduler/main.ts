@@ -7,7 +7,7 @@ import { poolSizeFor, Scheduler } from './scheduler';
 
 /** `npm run scheduler`: runs the jobs on their schedules until SIGTERM or SIGINT, then exits 0. */
 
-if (require.main === module) {
+export function main(): void {
   runMain(
     'scheduler',
     async (config, logger, stop) => {
@@ -39,3 +39,5 @@ if (require.main === module) {
     { logToFile: true, exitCodeWhenStopped: 0 },
   );
 }
+
+if (require.main === module) main();

@@ -12,6 +12,7 @@ import { projectRoot } from '../../lib/sqlFiles';
 export interface Running {
   child: ChildProcess;
   output(): string;
+  stdout(): string;
   stderr(): string;
   exited: Promise<number | null>;
 }
@@ -55,7 +56,7 @@ export function startProcess(args: string[], env: Record<string, string>, option
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const running = { child, output: () => out + err, stderr: () => err, exited };
+  const running = { child, output: () => out + err, stdout: () => out, stderr: () => err, exited };
   started.push(running);
   return running;
 }
