@@ -1,13 +1,17 @@
 import { readConfig, type Config } from './config';
 import { AppError, describeError } from './errors';
 import { closeLogger, createLogger, type Logger } from './logger';
+import { printUsageIfAsked, type Usage } from './usage';
 
 /**
- * The frame of every entry point: configuration read once, one logger, SIGTERM/SIGINT turned
+ * The frame of every entry point: `--help` answered before anything else, configuration read
+ * once, one logger, SIGTERM/SIGINT turned
  * into an AbortSignal from the very start (waiting for the database included), and any error
  * turned into one log line and an exit code (README, "Exit codes") instead of a stack trace.
  */
 export interface MainOptions {
+  /** What `--help` prints. */
+  usage: Usage;
   /** Also write the log to CRON_LOG. */
   logToFile?: boolean;
   /** Exit code when a signal stopped the program before it finished its work. */
@@ -17,8 +21,9 @@ export interface MainOptions {
 export function runMain(
   component: string,
   body: (config: Config, logger: Logger, stop: AbortSignal) => Promise<number>,
-  options: MainOptions = {},
+  options: MainOptions,
 ): void {
+  if (printUsageIfAsked(options.usage)) return;
   const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
     // A second Ctrl-C means "now": no more waiting for a graceful end.
