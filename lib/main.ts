@@ -1,6 +1,6 @@
 import { readConfig, type Config } from './config';
 import { AppError, describeError } from './errors';
-import { closeLogger, createLogger, type Logger } from './logger';
+import { closeLogger, createLogger, type LogFileOptions, type Logger } from './logger';
 import { printUsageIfAsked, type Usage } from './usage';
 
 /**
@@ -12,7 +12,7 @@ import { printUsageIfAsked, type Usage } from './usage';
 export interface MainOptions {
   /** What `--help` prints. */
   usage: Usage;
-  /** Also write the log to CRON_LOG. */
+  /** Also write the log to CRON_LOG from the start. */
   logToFile?: boolean;
   /** Exit code when a signal stopped the program before it finished its work. */
   exitCodeWhenStopped?: number;
@@ -46,9 +46,7 @@ export function runMain(
         component,
         format: config.logFormat,
         level: config.logLevel,
-        ...(options.logToFile === true
-          ? { filePath: config.cronLogPath, maxSizeBytes: config.logMaxSizeBytes, maxFiles: config.logMaxFiles }
-          : {}),
+        ...(options.logToFile === true ? cronLog(config) : {}),
       });
     } catch (error) {
       process.stderr.write(`${component}: ${describeError(error)}\n`);
@@ -72,6 +70,11 @@ export function runMain(
     process.stderr.write(`${component}: ${describeError(error)}\n`);
     process.exit(1);
   });
+}
+
+/** cron.log as configured (CRON_LOG, LOG_MAX_SIZE_MB, LOG_MAX_FILES). */
+export function cronLog(config: Config): LogFileOptions {
+  return { filePath: config.cronLogPath, maxSizeBytes: config.logMaxSizeBytes, maxFiles: config.logMaxFiles };
 }
 
 /** Resolves when the stop signal fires (at once if it already has). */

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { projectRoot } from '../../lib/sqlFiles';
+import { tempDir } from './files';
 
 /**
  * Runs the compiled entry points as real processes, the way Compose and npm do: `node dist/…`.
@@ -41,12 +42,15 @@ export function startNode(args: string[], env: Record<string, string>, options: 
   return startProcess(args, env, options);
 }
 
+// Every run of a workflow is logged to CRON_LOG: unless a test says where, not to the project's logs/.
+const defaultCronLog = path.join(tempDir('processes-'), 'cron.log');
+
 /** `node <args>` as a child process of its own group, with only the given environment (and PATH). */
 export function startProcess(args: string[], env: Record<string, string>, options: SpawnOptions = {}): Running {
   // Only what the test gives, plus PATH: nothing of the developer's own PG* settings leaks in.
   const child = spawn(process.execPath, args, {
     cwd: projectRoot,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', CRON_LOG: defaultCronLog, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
     ...options,
