@@ -107,16 +107,21 @@ function withBuildLock(body) {
   }
 }
 
-/** Compiles when needed; false (tsc's errors already on stderr) when the build failed. */
+/** Compiles when needed; why it could not, when the build failed. */
 function buildIfStale(entry) {
-  if (staleBecause(entry) === undefined) return true;
+  if (staleBecause(entry) === undefined) return undefined;
   return withBuildLock(() => {
     const why = staleBecause(entry);
-    if (why === undefined) return true; // built by the command we waited for
+    if (why === undefined) return undefined; // built by the command we waited for
+    let tsc;
+    try {
+      tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
+    } catch {
+      return `${why}, and typescript is not installed to compile it (npm ci installs it)`;
+    }
     process.stderr.write(`${why}: compiling (tsc -p ${TSCONFIG})\n`);
     const started = `${stamp}.next`;
     fs.writeFileSync(started, '');
-    const tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
     // tsc prints its errors on stdout; stdout belongs to the program (npm run -s generate-data > file).
     const result = require('node:child_process').spawnSync(process.execPath, [tsc, '-p', TSCONFIG], {
       cwd: root,
@@ -124,10 +129,10 @@ function buildIfStale(entry) {
     });
     if (result.status !== 0) {
       fs.rmSync(started, { force: true });
-      return false;
+      return "the build failed (tsc's errors above)";
     }
     fs.renameSync(started, stamp);
-    return true;
+    return undefined;
   });
 }
 
@@ -138,8 +143,9 @@ function main(args) {
     process.exit(2);
   }
   const target = entry === '--build' ? undefined : entry;
-  if (!buildIfStale(target)) {
-    process.stderr.write(`the build failed (tsc's errors above)${target ? `: not running ${target}` : ''}\n`);
+  const failure = buildIfStale(target);
+  if (failure !== undefined) {
+    process.stderr.write(`${failure}${target ? `: not running ${target}` : ''}\n`);
     process.exit(1);
   }
   if (target === undefined) return;

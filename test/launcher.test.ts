@@ -145,6 +145,22 @@ test('SIGTERM reaches the program, which handles it as it would under node dist/
   expect(running.output()).toContain('stopping on SIGTERM');
 });
 
+test('a stale dist/ without typescript installed (npm ci --omit=dev): one line, exit 1, nothing run', async () => {
+  const modules = path.join(project, 'node_modules');
+  rmSync(modules);
+  try {
+    writeFileSync(source('hello.ts'), HELLO('uncompiled'));
+    const result = await launch('lib/hello');
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      'lib/hello.ts changed since the last build, and typescript is not installed to compile it (npm ci installs it): not running lib/hello\n',
+    );
+  } finally {
+    symlinkSync(path.join(projectRoot, 'node_modules'), modules);
+  }
+});
+
 test('two commands started together after an edit: one compiles, the other waits for it', async () => {
   writeFileSync(source('hello.ts'), HELLO('together'));
   const results = await Promise.all([launch('lib/hello', 'one'), launch('lib/hello', 'two')]);
