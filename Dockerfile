@@ -1,6 +1,7 @@
 # One image for the loader and the scheduler; docker-compose.yml picks the command.
+# Node 24 LTS, on Debian bookworm as before: the bare 24-slim tag follows newer Debian releases.
 
-FROM node:20-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
@@ -10,9 +11,11 @@ COPY loader loader
 COPY scheduler scheduler
 COPY embedded embedded
 COPY data/generateLoans.ts data/
+# npm ci --ignore-scripts skipped the prepare script that builds dist/: build it here.
+COPY bin bin
 RUN npm run build
 
-FROM node:20-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./

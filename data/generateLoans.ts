@@ -4,6 +4,7 @@
  * loans, and the last weeks at 0 defaults and 0 liquidations), but made-up numbers.
  * Seeded, so the output is the same on every run:  npm run generate-data > data/loans.csv
  */
+import { printUsageIfAsked, usageLine, type Usage } from '../lib/usage';
 
 const FIRST_DAY = Date.UTC(2021, 7, 28);
 const DAYS = 620;
@@ -45,4 +46,25 @@ export function generateLoansCsv(seed = 20230509): string {
   return `${lines.join('\n')}\n`;
 }
 
-if (require.main === module) process.stdout.write(generateLoansCsv());
+const HELP: Usage = {
+  synopsis: ['npm run -s generate-data > data/loans.csv'],
+  description: [
+    'Writes the synthetic loans.csv that ships with the project to stdout: 620 days from 2021-08-28,',
+    'made-up numbers with the character of the real file. Seeded: the same bytes every time.',
+  ].join('\n'),
+  options: [],
+  environment: [],
+  examples: ['npm run -s generate-data > data/loans.csv'],
+};
+
+export function main(): void {
+  if (printUsageIfAsked(HELP)) return;
+  const args = process.argv.slice(2);
+  if (args.length > 0) {
+    process.stderr.write(`generate-data: takes no arguments, got ${args.join(' ')}; ${usageLine(HELP.synopsis)}\n`);
+    process.exit(2);
+  }
+  process.stdout.write(generateLoansCsv());
+}
+
+if (require.main === module) main();

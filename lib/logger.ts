@@ -3,20 +3,23 @@ import type { LogFormat, LogLevel } from './config';
 import { RotatingFileTransport } from './rotatingFile';
 
 /**
- * One logger for the stack: one line per event, to stdout (errors to stderr) and, for the
- * scheduler, to cron.log with size-based rotation (rotatingFile.ts). Fields that people grep for come first and in
+ * One logger for the stack: one line per event, to stdout (errors to stderr) and, for every run
+ * of a workflow, to cron.log with size-based rotation (rotatingFile.ts). Fields that people grep for come first and in
  * a fixed order: job, run, status, rows, duration_ms; the error, when there is one, comes last.
  */
 
 export type Logger = winston.Logger;
 
-export interface LoggerOptions {
+export interface LogFileOptions {
+  filePath: string;
+  maxSizeBytes?: number;
+  maxFiles?: number;
+}
+
+export interface LoggerOptions extends Partial<LogFileOptions> {
   component: string;
   format: LogFormat;
   level: LogLevel;
-  filePath?: string;
-  maxSizeBytes?: number;
-  maxFiles?: number;
 }
 
 const LEADING_FIELDS = ['job', 'run', 'task', 'status', 'rows', 'duration_ms'];
@@ -52,18 +55,19 @@ const textLine = winston.format.printf((info) => {
 
 export function createLogger(options: LoggerOptions): Logger {
   const lineFormat = options.format === 'json' ? winston.format.json() : textLine;
-  const transports: winston.transport[] = [new winston.transports.Console({ stderrLevels: ['error'] })];
-  if (options.filePath !== undefined) {
-    transports.push(
-      new RotatingFileTransport(options.filePath, options.maxSizeBytes ?? 10 * 1048576, options.maxFiles ?? 5),
-    );
-  }
-  return winston.createLogger({
+  const logger = winston.createLogger({
     level: options.level,
     defaultMeta: { component: options.component },
     format: winston.format.combine(winston.format.timestamp(), lineFormat),
-    transports,
+    transports: [new winston.transports.Console({ stderrLevels: ['error'] })],
   });
+  if (options.filePath !== undefined) addLogFile(logger, { ...options, filePath: options.filePath });
+  return logger;
+}
+
+/** From now on, also to this file: the job adds cron.log once it knows it will run a workflow. */
+export function addLogFile(logger: Logger, options: LogFileOptions): void {
+  logger.add(new RotatingFileTransport(options.filePath, options.maxSizeBytes ?? 10 * 1048576, options.maxFiles ?? 5));
 }
 
 /** Lets the last lines (the failure that made us exit) reach the console before the process exits. */

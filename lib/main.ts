@@ -1,14 +1,18 @@
 import { readConfig, type Config } from './config';
 import { AppError, describeError } from './errors';
-import { closeLogger, createLogger, type Logger } from './logger';
+import { closeLogger, createLogger, type LogFileOptions, type Logger } from './logger';
+import { printUsageIfAsked, type Usage } from './usage';
 
 /**
- * The frame of every entry point: configuration read once, one logger, SIGTERM/SIGINT turned
- * into an AbortSignal from the very start (waiting for the database included), and any error
- * turned into one log line and an exit code (README, "Exit codes") instead of a stack trace.
+ * The frame of every entry point: `--help` answered before anything else, configuration read
+ * once, one logger, SIGTERM/SIGINT turned into an AbortSignal from the very start (waiting for
+ * the database included), and any error turned into one log line and an exit code (README,
+ * "Exit codes") instead of a stack trace.
  */
 export interface MainOptions {
-  /** Also write the log to CRON_LOG. */
+  /** What `--help` prints. */
+  usage: Usage;
+  /** Also write the log to CRON_LOG from the start. */
   logToFile?: boolean;
   /** Exit code when a signal stopped the program before it finished its work. */
   exitCodeWhenStopped?: number;
@@ -17,8 +21,9 @@ export interface MainOptions {
 export function runMain(
   component: string,
   body: (config: Config, logger: Logger, stop: AbortSignal) => Promise<number>,
-  options: MainOptions = {},
+  options: MainOptions,
 ): void {
+  if (printUsageIfAsked(options.usage)) return;
   const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
     // A second Ctrl-C means "now": no more waiting for a graceful end.
@@ -41,9 +46,7 @@ export function runMain(
         component,
         format: config.logFormat,
         level: config.logLevel,
-        ...(options.logToFile === true
-          ? { filePath: config.cronLogPath, maxSizeBytes: config.logMaxSizeBytes, maxFiles: config.logMaxFiles }
-          : {}),
+        ...(options.logToFile === true ? cronLog(config) : {}),
       });
     } catch (error) {
       process.stderr.write(`${component}: ${describeError(error)}\n`);
@@ -67,6 +70,11 @@ export function runMain(
     process.stderr.write(`${component}: ${describeError(error)}\n`);
     process.exit(1);
   });
+}
+
+/** cron.log as configured (CRON_LOG, LOG_MAX_SIZE_MB, LOG_MAX_FILES). */
+export function cronLog(config: Config): LogFileOptions {
+  return { filePath: config.cronLogPath, maxSizeBytes: config.logMaxSizeBytes, maxFiles: config.logMaxFiles };
 }
 
 /** Resolves when the stop signal fires (at once if it already has). */

@@ -4,13 +4,32 @@ import { createPool, endPool, waitForDatabase } from '../lib/db';
 import { ConfigError } from '../lib/errors';
 import { runMain } from '../lib/main';
 import { migrate } from '../lib/migrate';
+import { DATABASE_ENVIRONMENT, LOG_ENVIRONMENT, usageLine, type Usage } from '../lib/usage';
 import { loadFile, type LoadSummary } from './loadFile';
 import { createProgress } from './progress';
 
-export const USAGE =
-  'usage: npm run load -- [--strict] [--force | --if-changed] [file]   (file defaults to data/loans.csv; ' +
-  '--if-changed skips the file when it has the size and sha256 of its own last successful load, ' +
-  'as npm start and the Compose loader do)';
+const SYNOPSIS = ['npm run load -- [--strict] [--force | --if-changed] [file]'];
+export const USAGE = `${usageLine(SYNOPSIS)}   (file defaults to data/loans.csv)`;
+
+const HELP: Usage = {
+  synopsis: SYNOPSIS,
+  description: [
+    'Loads a loans CSV into the loans table in one transaction: every row is validated, rows that',
+    'break a rule go to load_rejects, and an unchanged file over an unchanged loans is not read again.',
+    'Applies pending migrations first. Exit 0 when loaded (with rejects too), 3 when the file cannot be.',
+  ].join('\n'),
+  options: [
+    ['file', 'the CSV to load (default data/loans.csv)'],
+    ['--strict', 'fail the whole load, changing nothing, when any row is rejected'],
+    ['--force', 'read the file even when it and loans are unchanged since its last load'],
+    [
+      '--if-changed',
+      'skip the file when it has the size and sha256 of its own last successful load (npm start and the Compose loader use it)',
+    ],
+  ],
+  environment: [...DATABASE_ENVIRONMENT, ...LOG_ENVIRONMENT],
+  examples: ['npm run load -- --strict data/loans.csv'],
+};
 
 export function parseArgs(args: readonly string[]): {
   file: string;
@@ -60,39 +79,45 @@ export function summarise(s: LoadSummary): string {
   );
 }
 
-if (require.main === module) {
-  runMain('loader', async (config, logger, stop) => {
-    const { file, strict, force, ifChanged } = parseArgs(process.argv.slice(2));
-    const pool = createPool(config.database, 'loader', { max: 2 });
-    try {
-      await waitForDatabase(pool, config.database, config.dbWaitTimeoutMs, logger, stop);
-      await migrate(pool, logger);
-      logger.info('load started', {
-        file,
-        strict,
-        force,
-        if_changed: ifChanged,
-        database: describeDatabase(config.database),
-      });
-      const progress = createProgress(file, logger);
-      // SIGTERM or Ctrl-C stops the load and rolls it back (exit code 1).
-      const summary = await loadFile(pool, file, {
-        strict,
-        force,
-        ifChanged,
-        onProgress: progress.update,
-        signal: stop,
-      }).finally(progress.done);
-      logger.info(summarise(summary), {
-        status: summary.skippedSinceLoadId === undefined ? 'succeeded' : 'skipped',
-        rows: summary.unchangedSinceLoadId === undefined ? summary.loaded : 0,
-        duration_ms: summary.durationMs,
-        load_id: summary.loadId,
-        sha256: summary.sha256.slice(0, 12),
-      });
-      return 0;
-    } finally {
-      await endPool(pool);
-    }
-  });
+export function main(): void {
+  runMain(
+    'loader',
+    async (config, logger, stop) => {
+      const { file, strict, force, ifChanged } = parseArgs(process.argv.slice(2));
+      const pool = createPool(config.database, 'loader', { max: 2 });
+      try {
+        await waitForDatabase(pool, config.database, config.dbWaitTimeoutMs, logger, stop);
+        await migrate(pool, logger);
+        logger.info('load started', {
+          file,
+          strict,
+          force,
+          if_changed: ifChanged,
+          database: describeDatabase(config.database),
+        });
+        const progress = createProgress(file, logger);
+        // SIGTERM or Ctrl-C stops the load and rolls it back (exit code 1).
+        const summary = await loadFile(pool, file, {
+          strict,
+          force,
+          ifChanged,
+          onProgress: progress.update,
+          signal: stop,
+        }).finally(progress.done);
+        logger.info(summarise(summary), {
+          status: summary.skippedSinceLoadId === undefined ? 'succeeded' : 'skipped',
+          rows: summary.unchangedSinceLoadId === undefined ? summary.loaded : 0,
+          duration_ms: summary.durationMs,
+          load_id: summary.loadId,
+          sha256: summary.sha256.slice(0, 12),
+        });
+        return 0;
+      } finally {
+        await endPool(pool);
+      }
+    },
+    { usage: HELP },
+  );
 }
+
+if (require.main === module) main();

@@ -2,9 +2,17 @@ import { createTask } from 'node-cron';
 import type { Config, DatabaseConfig } from '../lib/config';
 import { createPool, endPool, waitForDatabase, type Pool } from '../lib/db';
 import { ConfigError, describeError, PgErrorCode } from '../lib/errors';
-import type { Logger } from '../lib/logger';
-import { runMain } from '../lib/main';
+import { addLogFile, type Logger } from '../lib/logger';
+import { cronLog, runMain } from '../lib/main';
 import { migrate } from '../lib/migrate';
+import {
+  CRON_LOG_ENVIRONMENT,
+  DATABASE_ENVIRONMENT,
+  LOG_ENVIRONMENT,
+  usageLine,
+  WORKFLOW_ENVIRONMENT,
+  type Usage,
+} from '../lib/usage';
 import { querySqlFile } from '../lib/sqlFiles';
 import { planWorkflow } from './plan';
 import { runWorkflow } from './runWorkflow';
@@ -13,12 +21,35 @@ import { defineWorkflows } from './workflows';
 
 /** `npm run job -- …`: list, plan, run, backfill and look back at workflows. */
 
-export const USAGE = [
-  'usage: npm run job -- list',
-  '       npm run job -- history [<workflow>] [--limit N]',
-  '       npm run job -- <workflow> [--param key=value …] [--dry-run]',
-  '       npm run job -- <workflow> --from YYYY-MM-DD --to YYYY-MM-DD [--force] [--param key=value …]',
-].join('\n');
+const SYNOPSIS = [
+  'npm run job -- list',
+  'npm run job -- history [<workflow>] [--limit N]',
+  'npm run job -- <workflow> [--param key=value …] [--dry-run]',
+  'npm run job -- <workflow> --from YYYY-MM-DD --to YYYY-MM-DD [--force] [--param key=value …]',
+];
+export const USAGE = usageLine(SYNOPSIS);
+
+const HELP: Usage = {
+  synopsis: SYNOPSIS,
+  description: [
+    'list: every workflow, its schedule and next run. history: recent runs and their tasks.',
+    '<workflow>: one run now (exit 0 if it succeeded, 1 if not); with --from/--to a backfill, one run',
+    'per day, skipping the days that already have a succeeded backfill run. Runs are logged to cron.log',
+    '(trigger=manual or backfill), as the scheduler logs its own. Bad arguments: exit 2.',
+  ].join('\n'),
+  options: [
+    ['--param key=value', 'a parameter of the workflow (repeatable); wins over WORKFLOW_* and the default'],
+    ['--dry-run', 'print the plan (tasks, parameters, what would be skipped); touches nothing'],
+    ['--from, --to', 'the first and last day of a backfill, YYYY-MM-DD'],
+    ['--force', 'with --from/--to: run again the days that already succeeded'],
+    ['--limit N', 'with history: how many runs (20)'],
+  ],
+  environment: [...DATABASE_ENVIRONMENT, ...WORKFLOW_ENVIRONMENT, ...CRON_LOG_ENVIRONMENT, ...LOG_ENVIRONMENT],
+  examples: [
+    'npm run job -- default_liquidation_rolling_avg_hist --param mode=incremental',
+    'npm run job -- default_liquidation_rolling_avg_hist --from 2023-05-01 --to 2023-05-09',
+  ],
+};
 
 export interface JobCommand {
   command: 'list' | 'history' | 'run';
@@ -199,6 +230,9 @@ export async function runJobCommand(
       return 0;
     }
   }
+  // Every run reaches cron.log, beside the scheduler's (which may be writing it at the same
+  // moment: rotatingFile.ts); list, history and --dry-run, which run nothing, leave it alone.
+  if (command.command === 'run') addLogFile(logger, cronLog(config));
   const pool = createPool(config.database, 'job', { max: 6 });
   try {
     await waitForDatabase(pool, config.database, config.dbWaitTimeoutMs, logger, stop);
@@ -217,6 +251,10 @@ export async function runJobCommand(
   }
 }
 
-if (require.main === module) {
-  runMain('job', (config, logger, stop) => runJobCommand(config, logger, stop, process.argv.slice(2)));
+export function main(): void {
+  runMain('job', (config, logger, stop) => runJobCommand(config, logger, stop, process.argv.slice(2)), {
+    usage: HELP,
+  });
 }
+
+if (require.main === module) main();

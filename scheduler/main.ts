@@ -1,12 +1,38 @@
 import { createPool, endPool, waitForDatabase } from '../lib/db';
 import { runMain, stopped } from '../lib/main';
 import { migrate } from '../lib/migrate';
+import {
+  CRON_LOG_ENVIRONMENT,
+  DATABASE_ENVIRONMENT,
+  LOG_ENVIRONMENT,
+  SCHEDULE_ENVIRONMENT,
+  WORKFLOW_ENVIRONMENT,
+  type Usage,
+} from '../lib/usage';
 import { defineWorkflows } from './workflows';
 import { poolSizeFor, Scheduler } from './scheduler';
 
 /** `npm run scheduler`: runs the jobs on their schedules until SIGTERM or SIGINT, then exits 0. */
 
-if (require.main === module) {
+const HELP: Usage = {
+  synopsis: ['npm run scheduler'],
+  description: [
+    'Runs every workflow once at start, then on its schedule, until SIGTERM or Ctrl-C; never two runs',
+    'of one workflow at once, one run per tick across replicas. Logs every event to the console and',
+    'to cron.log. Applies pending migrations first. Exit 0 after SIGTERM.',
+  ].join('\n'),
+  options: [],
+  environment: [
+    ...DATABASE_ENVIRONMENT,
+    ...SCHEDULE_ENVIRONMENT,
+    ...WORKFLOW_ENVIRONMENT,
+    ...CRON_LOG_ENVIRONMENT,
+    ...LOG_ENVIRONMENT,
+  ],
+  examples: ['CRON_SCHEDULE="*/10 * * * * *" npm run scheduler'],
+};
+
+export function main(): void {
   runMain(
     'scheduler',
     async (config, logger, stop) => {
@@ -32,6 +58,8 @@ if (require.main === module) {
         await endPool(pool);
       }
     },
-    { logToFile: true, exitCodeWhenStopped: 0 },
+    { usage: HELP, logToFile: true, exitCodeWhenStopped: 0 },
   );
 }
+
+if (require.main === module) main();

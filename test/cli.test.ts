@@ -1,4 +1,4 @@
-import { chmodSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestDatabase, type TestDatabase } from './support/database';
@@ -246,6 +246,70 @@ describe('npm run job: list, dry run, backfill, history', () => {
     const result = await job('default_liquidation_rolling_avg_hist', '--from', '2023-02-01');
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--from and --to go together/);
+  });
+});
+
+describe('npm run job: every run reaches cron.log', () => {
+  const JOB = 'default_liquidation_rolling_avg_hist';
+  const linesOf = (file: string) =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '');
+
+  test('a manual run and a backfill write their lines to CRON_LOG, with trigger=manual and trigger=backfill', async () => {
+    const cronLog = path.join(tempDir('cron-'), 'cron.log');
+    const manual = await run(['dist/scheduler/cli.js', JOB], { CRON_LOG: cronLog });
+    expect(manual.code).toBe(0);
+    const backfill = await run(
+      ['dist/scheduler/cli.js', JOB, '--from', '2022-03-01', '--to', '2022-03-02', '--force'],
+      {
+        CRON_LOG: cronLog,
+      },
+    );
+    expect(backfill.code).toBe(0);
+
+    const lines = linesOf(cronLog);
+    // The very lines of the console, in the format of the scheduler's (README, "cron.log").
+    for (const line of lines) expect(`${manual.output}${backfill.output}`).toContain(`${line}\n`);
+    const runLine = new RegExp(
+      `^\\S+Z INFO {2}job job=${JOB} run=([0-9a-f]{12}) status=(started|succeeded) (rows=\\d+ duration_ms=\\d+ )?trigger=(manual|backfill)( scheduled_for=(\\S+))?( params=\\S+)?$`,
+    );
+    const runs = lines.flatMap((line) => {
+      const match = runLine.exec(line);
+      return match === null ? [] : [{ run: match[1], status: match[2], trigger: match[4], day: match[6] }];
+    });
+    expect(runs.map(({ status, trigger, day }) => `${trigger} ${day ?? '-'} ${status}`)).toEqual([
+      'manual - started',
+      'manual - succeeded',
+      'backfill 2022-03-01T00:00:00.000Z started',
+      'backfill 2022-03-01T00:00:00.000Z succeeded',
+      'backfill 2022-03-02T00:00:00.000Z started',
+      'backfill 2022-03-02T00:00:00.000Z succeeded',
+    ]);
+    const ids = [...new Set(runs.map((r) => r.run))];
+    for (const id of ids) {
+      const tasks = lines
+        .filter((line) => line.includes(` run=${id} task=`))
+        .map((line) => /task=(\w+)/.exec(line)![1]);
+      expect(tasks).toEqual(['plan', 'build', 'audit', 'publish', 'record']);
+    }
+    // The same runs as job_runs records.
+    const recorded = await db.pool.query(
+      'SELECT run_id, trigger FROM job_runs WHERE run_id = ANY($1) ORDER BY started_at',
+      [ids],
+    );
+    expect(recorded.rows.map((r) => r.trigger)).toEqual(['manual', 'backfill', 'backfill']);
+    expect(lines.at(-1)).toMatch(
+      new RegExp(`INFO {2}job job=${JOB} backfill of 2 days: 2 ran, 0 already done, 0 failed$`),
+    );
+  });
+
+  test('list, history and --dry-run run nothing and leave CRON_LOG alone', async () => {
+    const cronLog = path.join(tempDir('cron-'), 'cron.log');
+    for (const args of [['list'], ['history'], [JOB, '--dry-run']]) {
+      expect((await run(['dist/scheduler/cli.js', ...args], { CRON_LOG: cronLog })).code).toBe(0);
+    }
+    expect(existsSync(cronLog)).toBe(false);
   });
 });
 

@@ -180,6 +180,15 @@ describe('the loader and the scheduler, started as Compose starts them', () => {
       /job=default_liquidation_rolling_avg_hist run=[0-9a-f]{12} status=succeeded rows=620 duration_ms=\d+/,
     );
 
+    // A run by hand in the scheduler's container (docker compose exec -u node scheduler node
+    // dist/scheduler/cli.js …) has its environment: it reaches the same cron.log.
+    const manual = startNode(['dist/scheduler/cli.js', 'default_liquidation_rolling_avg_hist'], scheduler.env);
+    await manual.exited;
+    // Skipped, not run, should a tick of the scheduler hold the workflow's lock at that moment.
+    expect(readFileSync(cronLog, 'utf8')).toMatch(
+      /INFO {2}job job=default_liquidation_rolling_avg_hist run=[0-9a-f]{12} status=succeeded rows=620 duration_ms=\d+ trigger=manual\n|WARN {2}job .* status=skipped .*trigger=manual /,
+    );
+
     const stopped = await stopProcess(running, 'SIGTERM');
     expect(stopped.code).toBe(0);
     expect(stopped.ms).toBeLessThan(10_000);

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { projectRoot } from '../lib/sqlFiles';
@@ -94,6 +94,56 @@ test('cron.log is rotated by size and the number of files is bounded', async () 
   const runs = lines.map((line) => Number(/run=run(\d+) /.exec(line)![1]));
   expect(runs).toEqual(Array.from({ length: runs.length }, (_, i) => 300 - runs.length + i));
   expect(runs.at(-1)).toBe(299);
+});
+
+// The scheduler and a manual `npm run job` append to one cron.log: each rotates it when it finds
+// it full, and neither may lose, repeat or cut the other's lines, or stop on the other's rename.
+test('two processes logging to one cron.log as it rotates: every line exactly once, whole', async () => {
+  const dir = tempDir('log-');
+  const file = path.join(dir, 'cron.log');
+  const LINES = 3000;
+  const writer = (name: string) => `
+    const { createLogger } = require(${JSON.stringify(path.join(projectRoot, 'dist/lib/logger.js'))});
+    // Files enough to keep every line: none may go out by the count of files.
+    const logger = createLogger({ component: 'scheduler', format: 'text', level: 'info',
+      filePath: ${JSON.stringify(file)}, maxSizeBytes: 4000, maxFiles: 1000 });
+    logger.transports[0].silent = true;
+    for (let i = 0; i < ${LINES}; i += 1) logger.info('', { job: 'rollup', run: '${name}' + i, status: 'succeeded' });
+    process.exit(0);`;
+  const writers = ['a', 'b'].map((name) => spawn(process.execPath, ['-e', writer(name)], { stdio: 'inherit' }));
+  const codes = await Promise.all(writers.map((child) => new Promise((resolve) => child.on('exit', resolve))));
+  expect(codes).toEqual([0, 0]);
+  const files = readdirSync(dir);
+  expect(files.every((name) => /^cron\.log(\.\d+)?$/.test(name))).toBe(true);
+  expect(files.length).toBeGreaterThan(20); // it did rotate, many times
+  const lines = files.flatMap((name) =>
+    readFileSync(path.join(dir, name), 'utf8')
+      .split('\n')
+      .filter((l) => l !== ''),
+  );
+  for (const line of lines) expect(line).toMatch(/^\S+Z INFO {2}scheduler job=rollup run=[ab]\d+ status=succeeded$/);
+  const runs = lines.map((line) => /run=(\w+)/.exec(line)![1]).sort();
+  const expected = ['a', 'b'].flatMap((name) => Array.from({ length: LINES }, (_, i) => `${name}${i}`)).sort();
+  expect(runs).toEqual(expected);
+});
+
+test('a lock left by a process killed while it rotated holds rotation up only until it is stale', async () => {
+  const dir = tempDir('log-');
+  const file = path.join(dir, 'cron.log');
+  writeFileSync(`${file}.lock`, '');
+  const log = (run: string) =>
+    writeLines({ component: 'scheduler', format: 'text', level: 'info', filePath: file, maxSizeBytes: 100 }, (logger) =>
+      logger.info('', { job: 'rollup', run, status: 'succeeded' }),
+    );
+  await log('first');
+  await log('second'); // full, but the lock is fresh: another process could be rotating
+  expect(readdirSync(dir).sort()).toEqual(['cron.log', 'cron.log.lock']);
+  const longAgo = new Date(Date.now() - 60_000);
+  utimesSync(`${file}.lock`, longAgo, longAgo);
+  await log('third'); // removes the stale lock
+  await log('fourth'); // rotates
+  expect(readdirSync(dir).sort()).toEqual(['cron.log', 'cron.log.1']);
+  expect(readFileSync(file, 'utf8')).toMatch(/^[^\n]*run=fourth [^\n]*\n$/);
 });
 
 test('a log file that cannot be written is a clear configuration error', () => {

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { projectRoot } from '../../lib/sqlFiles';
+import { tempDir } from './files';
 
 /**
  * Runs the compiled entry points as real processes, the way Compose and npm do: `node dist/…`.
@@ -12,6 +13,7 @@ import { projectRoot } from '../../lib/sqlFiles';
 export interface Running {
   child: ChildProcess;
   output(): string;
+  stdout(): string;
   stderr(): string;
   exited: Promise<number | null>;
 }
@@ -40,12 +42,15 @@ export function startNode(args: string[], env: Record<string, string>, options: 
   return startProcess(args, env, options);
 }
 
+// Every run of a workflow is logged to CRON_LOG: unless a test says where, not to the project's logs/.
+const defaultCronLog = path.join(tempDir('processes-'), 'cron.log');
+
 /** `node <args>` as a child process of its own group, with only the given environment (and PATH). */
 export function startProcess(args: string[], env: Record<string, string>, options: SpawnOptions = {}): Running {
   // Only what the test gives, plus PATH: nothing of the developer's own PG* settings leaks in.
   const child = spawn(process.execPath, args, {
     cwd: projectRoot,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', CRON_LOG: defaultCronLog, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
     ...options,
@@ -55,7 +60,7 @@ export function startProcess(args: string[], env: Record<string, string>, option
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const running = { child, output: () => out + err, stderr: () => err, exited };
+  const running = { child, output: () => out + err, stdout: () => out, stderr: () => err, exited };
   started.push(running);
   return running;
 }
