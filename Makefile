@@ -1,4 +1,4 @@
-# Shortcuts for the commands in README.md. `make help` lists them.
+# Shortcuts for the commands of README.md and docs/operations.md, "Make targets". `make help` lists them.
 .DEFAULT_GOAL := help
 COMPOSE ?= docker compose
 

@@ -16,7 +16,7 @@ import { watchScheduler } from './watchScheduler';
 
 /**
  * `npm run bench`: generates its data, runs each comparison side by side against its own
- * PostgreSQL, and writes bench/RESULTS.md (README, "Performance"). Progress goes to stderr.
+ * PostgreSQL, and writes bench/RESULTS.md (docs/performance.md). Progress goes to stderr.
  * Everything it creates — files, databases, the server, child processes — goes at the end,
  * also on failure or Ctrl-C.
  */

@@ -770,7 +770,7 @@ export function renderReport(input: ReportInput): string {
       '(not in 6, whose refreshes run back to back on purpose).\n' +
       `- Data: bench/generateData.ts, seeded; consecutive days from 0001-01-01; past ${n(input.settings.maxDays)} rows the days repeat.\n` +
       '- Rerun: `npm run bench` (all), `npm run bench -- loader rebuild` (some), `BENCH_QUICK=1` (smoke test). ' +
-      'See README, "Performance".',
+      'See docs/performance.md.',
     END,
   ].join('\n\n');
 }

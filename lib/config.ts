@@ -7,7 +7,7 @@ import { projectRoot } from './sqlFiles';
 /**
  * Every setting of the stack, read from the environment and validated in this one place. A
  * wrong value fails at start-up with one message that names every bad variable at once.
- * README "Configuration" lists the same variables; keep the two in step.
+ * docs/operations.md, "Configuration", lists the same variables (test/docs.test.ts checks it).
  */
 
 export interface DatabaseConfig {

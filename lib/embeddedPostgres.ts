@@ -39,8 +39,9 @@ export function embeddedDatabase(options: { port: number; password: string }, da
 }
 
 /**
- * `npm start` writes how to reach its server into the data folder (README "Quick start"), so that
- * the other commands of the checkout find it (lib/config.ts) and `make psql-embedded` can open it.
+ * `npm start` writes how to reach its server into the data folder, so that the other commands of
+ * the checkout find it (lib/config.ts) and `make psql-embedded` can open it
+ * (docs/operations.md, "Which database a command uses").
  */
 export const CONNECTION_FILE = 'connection.json';
 

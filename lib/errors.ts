@@ -1,6 +1,6 @@
 /**
  * Errors typed by what the person running the stack must do about them. Every entry point maps
- * them to a one-line message and an exit code (see README, "Exit codes"), so none of them should
+ * them to a one-line message and an exit code (docs/operations.md, "Exit codes"), so none of them should
  * ever reach the user as a stack trace.
  */
 

@@ -6,8 +6,8 @@ import { printUsageIfAsked, type Usage } from './usage';
 /**
  * The frame of every entry point: `--help` answered before anything else, configuration read
  * once, one logger, SIGTERM/SIGINT turned into an AbortSignal from the very start (waiting for
- * the database included), and any error turned into one log line and an exit code (README,
- * "Exit codes") instead of a stack trace.
+ * the database included), and any error turned into one log line and an exit code
+ * (docs/operations.md, "Exit codes") instead of a stack trace.
  */
 export interface MainOptions {
   /** What `--help` prints. */

@@ -71,7 +71,7 @@ export function formatUsage(usage: Usage): string {
     '',
     ...(usage.environment.length === 0
       ? ['environment: none read']
-      : ['environment (README, "Configuration"):', ...table(usage.environment)]),
+      : ['environment (docs/operations.md, "Configuration"):', ...table(usage.environment)]),
     '',
     usage.examples.length === 1 ? 'example:' : 'examples:',
     ...usage.examples.map((line) => `  ${line}`),

@@ -269,7 +269,7 @@ describe('npm run job: every run reaches cron.log', () => {
     expect(backfill.code).toBe(0);
 
     const lines = linesOf(cronLog);
-    // The very lines of the console, in the format of the scheduler's (README, "cron.log").
+    // The very lines of the console, in the format of the scheduler's (docs/operations.md, "cron.log").
     for (const line of lines) expect(`${manual.output}${backfill.output}`).toContain(`${line}\n`);
     const runLine = new RegExp(
       `^\\S+Z INFO {2}job job=${JOB} run=([0-9a-f]{12}) status=(started|succeeded) (rows=\\d+ duration_ms=\\d+ )?trigger=(manual|backfill)( scheduled_for=(\\S+))?( params=\\S+)?$`,

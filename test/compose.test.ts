@@ -46,7 +46,7 @@ const embeddedMajor = JSON.parse(
 ).version.split('.')[0];
 
 describe('docker-compose.yml', () => {
-  test('has its five services, wired as the README says', () => {
+  test('has its five services, wired as docs/operations.md says', () => {
     expect(Object.keys(services).sort()).toEqual(['adminer', 'db', 'loader', 'migrate', 'scheduler']);
     expect(services.db!.image).toBe(`postgres:${embeddedMajor}`);
     expect(services.adminer!.environment).toMatchObject({ ADMINER_DEFAULT_SERVER: 'db' });

@@ -48,7 +48,7 @@ describe.each(commands)('npm run %s', (name, entry) => {
     const invoked = name === 'start' ? 'npm start' : `npm run (-s )?${name}`;
     expect(usage).toMatch(new RegExp(`^usage: ${invoked}`));
     expect(usage).toMatch(/\n\noptions:\n( {2}.*\n)* {2}-h, --help +print this help and exit\n/);
-    expect(usage).toMatch(/\n\nenvironment( \(README, "Configuration"\):\n {2}[A-Z]|: none read\n)/);
+    expect(usage).toMatch(/\n\nenvironment( \(docs\/operations\.md, "Configuration"\):\n {2}[A-Z]|: none read\n)/);
     expect(usage).toMatch(new RegExp(`\\n\\nexamples?:\\n {2}.*${invoked}`));
   });
 });

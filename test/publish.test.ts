@@ -5,9 +5,10 @@ import { runWorkflow } from '../scheduler/runWorkflow';
 import { resolveParams } from '../scheduler/workflow';
 import { defineWorkflows } from '../scheduler/workflows';
 import { createTestDatabase, type TestDatabase } from './support/database';
+import { sqlBlockUnder } from './support/docs';
 import { captureLogger } from './support/logs';
 
-/** What readers see while the job publishes (README, "The rolling-average workflow and how it publishes"). */
+/** What readers see while the job publishes (docs/rolling-average.md, "How it publishes"). */
 
 const job = defineWorkflows(readConfig({}))[0]!;
 const { logger } = captureLogger();
@@ -67,16 +68,9 @@ test('readers polling during 100 publishes never see an empty or partial table, 
   expect(new Set(seen)).toEqual(new Set([81]));
 });
 
-test("the README's check by hand agrees with the published table", async () => {
+test('the check by hand of docs/rolling-average.md, read from that file, agrees with the published table', async () => {
   await publish();
-  const { rows } = await db.pool.query(`
-    SELECT h.repayment_date, h.rolling_avg_7d,
-           (SELECT avg(l.liquidations::numeric / l.defaults)
-            FROM loans l
-            WHERE l.defaults > 0
-              AND l.repayment_date BETWEEN h.repayment_date - 6 AND h.repayment_date) AS by_hand
-    FROM default_liquidation_rolling_avg_hist h
-    ORDER BY h.repayment_date`);
+  const { rows } = await db.pool.query(sqlBlockUnder('docs/rolling-average.md', 'Check it by hand'));
   expect(rows).toHaveLength(8);
   for (const row of rows) expect(Number(row.by_hand)).toBeCloseTo(Number(row.rolling_avg_7d), 12);
 });

@@ -181,7 +181,7 @@ describe('the rolling average as a workflow', () => {
 });
 
 describe('conditions, fan-out, retries, timeouts and failures', () => {
-  test('the workflow of the README: fan-out over days, one recorded execution per day, a skipped condition', async () => {
+  test('the workflow of docs/workflows.md: fan-out over days, one recorded execution per day, a skipped condition', async () => {
     await db.pool.query('TRUNCATE loans, load_rejects, loads CASCADE');
     await loadFile(db.pool, writeFile(tempDir(), 'days.csv', [HEADER, '2021-09-03,10,2,6', '2021-09-04,8,4,4']), {
       strict: true,

@@ -12,10 +12,10 @@ export interface RefreshPlan {
 
 /**
  * default_liquidation_rolling_avg_hist: the liquidation-to-default ratio per day and its mean
- * over a calendar window (README, "What is computed"). Plan, build, audit, publish, record in one
+ * over a calendar window (docs/rolling-average.md, "What is computed"). Plan, build, audit, publish, record in one
  * transaction: a failed audit publishes nothing and the previous version stays. The plan decides
  * which days are recomputed: all of them (mode=full), or those whose window a change of loans
- * touched since the last refresh (mode=incremental; README, "Incremental refresh").
+ * touched since the last refresh (mode=incremental; docs/rolling-average.md, "Incremental refresh").
  */
 export function defaultLiquidationRollingAvgHist(config: Config) {
   return defineWorkflow({

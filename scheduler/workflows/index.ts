@@ -2,7 +2,7 @@ import type { Config } from '../../lib/config';
 import type { Workflow } from '../workflow';
 import { defaultLiquidationRollingAvgHist } from './defaultLiquidationRollingAvgHist';
 
-/** Every workflow the scheduler runs. Add yours here (README, "Writing a workflow"). */
+/** Every workflow the scheduler runs. Add yours here (docs/workflows.md, "Writing a workflow"). */
 export function defineWorkflows(config: Config): Workflow[] {
   return [defaultLiquidationRollingAvgHist(config)];
 }

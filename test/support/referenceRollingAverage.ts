@@ -3,7 +3,8 @@ import { add, divide, fraction, type Fraction } from './fraction';
 /**
  * An independent implementation of default_liquidation_rolling_avg_hist for the tests: plain
  * loops, calendar arithmetic on JavaScript dates and exact fractions, sharing nothing with the
- * SQL in sql/jobs/. It follows the README's definitions word for word.
+ * SQL in sql/jobs/. It follows the definitions of docs/rolling-average.md, "What is computed", word
+ * for word.
  */
 
 export interface LoanDay {
