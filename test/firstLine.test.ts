@@ -5,7 +5,10 @@ import { createPool } from '../lib/db';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { HEADER, tempDir, writeFile } from './support/files';
 import { killStarted, startNode, stopProcess, waitUntil } from './support/processes';
-import { pgEnvironment } from './support/server';
+import { pgEnvironment, testServer } from './support/server';
+
+// The test server's host as a regular expression (localhost, or 127.0.0.1 against an external server).
+const HOST = testServer().host.replace(/\./g, '\\.');
 
 /**
  * Every command says first which database it uses and where that setting came from, never with
@@ -70,7 +73,7 @@ test('the scheduler too, and its cron.log', async () => {
   expect((await stopProcess(running)).code).toBe(0);
   expect(firstLine(running.output())).toMatch(
     new RegExp(
-      `INFO +scheduler host=localhost port=\\d+ database=test_\\w+ user=${user} from=DATABASE_URL using this database$`,
+      `INFO +scheduler host=${HOST} port=\\d+ database=test_\\w+ user=${user} from=DATABASE_URL using this database$`,
     ),
   );
   for (const text of [running.output(), readFileSync(cronLog, 'utf8')]) {
@@ -85,7 +88,7 @@ test('history on a database without the schema says how to create it, exits 2 an
   expect(result.stderr.trim().split('\n')).toEqual([
     expect.stringMatching(
       new RegExp(
-        `ERROR +job failed error=database ${empty.config.database} on localhost:\\d+ has no schema yet \\(.*relation "job_runs" does not exist.*\\): ` +
+        `ERROR +job failed error=database ${empty.config.database} on ${HOST}:\\d+ has no schema yet \\(.*relation "job_runs" does not exist.*\\): ` +
           'create it with npm run migrate \\(or npm start, for the embedded database\\)$',
       ),
     ),
