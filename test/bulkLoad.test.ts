@@ -34,7 +34,10 @@ const changes = async () =>
 
 test('a load into an empty loans logs one INSERT from its first to its last day, the trigger on again after', async () => {
   const file = writeFile(dir, 'first.csv', [HEADER, '2021-08-29,39,2,37', '2021-08-28,32,5,27', '2021-09-03,45,0,43']);
-  await loadFile(db.pool, file, { strict: true });
+  const { loadId } = await loadFile(db.pool, file, { strict: true });
+  // It took the bulk path (the trigger would have logged the same range).
+  const bulk = await db.pool.query('SELECT load_id::int AS load_id FROM loans_bulk_loads WHERE load_id = $1', [loadId]);
+  expect(bulk.rows).toEqual([{ load_id: loadId }]);
   expect(await changes()).toEqual([{ operation: 'INSERT', from_date: '2021-08-28', to_date: '2021-09-03' }]);
   expect(await insertTriggerState()).toBe('O');
   // The next load finds loans not empty: it merges, and the trigger logs that write as before.

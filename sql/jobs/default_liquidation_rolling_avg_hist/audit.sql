@@ -36,6 +36,7 @@ CROSS JOIN LATERAL (
          format('%s: defaults %s, ratio %s', repayment_date, defaults, liquidation_to_default_ratio)
   WHERE (defaults = 0) <> (liquidation_to_default_ratio IS NULL)
 ) broken
+-- The same conditions again, so that only the rows that break a rule reach the lateral list.
 WHERE liquidation_to_default_ratio < 0 OR rolling_avg_7d < 0
    OR (defaults = 0) <> (liquidation_to_default_ratio IS NULL)
 LIMIT 20;
