@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { validateDetailed } from 'node-cron';
 import { runningServerConnection } from './embeddedPostgres';
+import { runningLocalS3 } from './localS3';
 import { ConfigError, describeError } from './errors';
 import { projectRoot } from './sqlFiles';
 
@@ -43,6 +44,35 @@ export interface Config {
   workflowParams: Record<string, string>;
   /** dataDir is absolute: resolved from the project folder, so that every command finds the same one. */
   embedded: { dataDir: string; port: number; password: string };
+  /** The S3-compatible object store every pipeline that keeps files uses (lib/objectStore.ts). */
+  s3: S3Config;
+  /** The local S3 server of `npm start` (s3rver): its folder (absolute, like embedded.dataDir) and port. */
+  embeddedS3: { dataDir: string; port: number };
+  /** The ads pipeline (docs/ads.md): its API service, where api_load calls it, its bucket and schedules. */
+  ads: AdsConfig;
+}
+
+export interface S3Config {
+  /** AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL; absent: AWS itself. */
+  endpoint?: string;
+  region: string;
+  /** Absent: the SDK's own chain (profile, instance role, …). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** bucket in the path, not the host name: what local servers need (S3_FORCE_PATH_STYLE). */
+  forcePathStyle: boolean;
+  /** Where the endpoint came from, for the first log line. */
+  origin: string;
+}
+
+export interface AdsConfig {
+  /** The API service (npm run ads-api): where it listens and the seed of what it returns. */
+  api: { host: string; port: number; seed: number };
+  /** What api_load calls. */
+  apiUrl: string;
+  apiTimeoutMs: number;
+  bucket: string;
+  apiLoadSchedule: string;
+  archiveSchedule: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -178,13 +208,13 @@ function readDatabaseUrl(read: Reader, url: string, pg: DatabaseConfig): Databas
   return config;
 }
 
-function readCronSchedule(read: Reader): string {
-  const schedule = read.string('CRON_SCHEDULE', '* * * * *');
+function readCronSchedule(read: Reader, name = 'CRON_SCHEDULE', fallback = '* * * * *'): string {
+  const schedule = read.string(name, fallback);
   const check = validateDetailed(schedule);
   if (!check.valid) {
     const why = check.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
     read.problems.push(
-      `CRON_SCHEDULE=${JSON.stringify(schedule)}: not a cron expression (${why}); expected 5 fields, or 6 with seconds first, e.g. "* * * * *"`,
+      `${name}=${JSON.stringify(schedule)}: not a cron expression (${why}); expected 5 fields, or 6 with seconds first, e.g. "${fallback}"`,
     );
   }
   return schedule;
@@ -200,12 +230,92 @@ function readTimezone(read: Reader): string {
   return zone;
 }
 
+// S3's rules for a bucket name: 3 to 63 lower-case letters, digits, dots and hyphens, a letter or digit at each end.
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+function readUrl(read: Reader, name: string, fallback?: string): string | undefined {
+  const value = read.optional(name)?.trim() ?? fallback;
+  if (value === undefined) return undefined;
+  let ok = false;
+  try {
+    ok = ['http:', 'https:'].includes(new URL(value).protocol);
+  } catch {
+    ok = false;
+  }
+  if (!ok) read.problems.push(`${name}=${JSON.stringify(value)}: expected an http:// or https:// URL`);
+  return value;
+}
+
+/**
+ * The AWS SDK's own variables; with none naming an endpoint, the local S3 server of this
+ * checkout when `npm start` runs one (as for PostgreSQL), else AWS itself.
+ */
+function readS3(read: Reader, embeddedDir: string): S3Config {
+  const region = read.string('AWS_REGION', read.string('AWS_DEFAULT_REGION', 'us-east-1'));
+  const accessKeyId = read.optional('AWS_ACCESS_KEY_ID');
+  const secretAccessKey = read.optional('AWS_SECRET_ACCESS_KEY');
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    read.problems.push('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: set both or neither');
+  }
+  const given = ['AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL'].find((name) => read.optional(name) !== undefined);
+  let endpoint = given === undefined ? undefined : readUrl(read, given);
+  let origin = given ?? 'AWS (no AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL is set, and no local S3 server of this checkout runs)';
+  let credentials =
+    accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey } : undefined;
+  if (given === undefined) {
+    let local: ReturnType<typeof runningLocalS3>;
+    try {
+      local = runningLocalS3(embeddedDir);
+    } catch (error) {
+      read.problems.push(describeError(error));
+    }
+    if (local !== undefined) {
+      endpoint = local.endpoint;
+      origin = `the local S3 server of this checkout (${local.file})`;
+      credentials ??= local.credentials;
+    }
+  }
+  return {
+    ...(endpoint === undefined ? {} : { endpoint }),
+    region,
+    ...(credentials === undefined ? {} : { credentials }),
+    forcePathStyle: read.boolean('S3_FORCE_PATH_STYLE', endpoint !== undefined),
+    origin,
+  };
+}
+
+function readAds(read: Reader): AdsConfig {
+  const api = {
+    host: read.string('ADS_API_HOST', '127.0.0.1'),
+    port: read.integer('ADS_API_PORT', 8001, 1, 65535),
+    seed: read.integer('ADS_API_SEED', 1, 0, 2 ** 31 - 1),
+  };
+  const bucket = read.string('ADS_BUCKET', 'ad-data');
+  if (!BUCKET_NAME.test(bucket) || bucket.includes('..')) {
+    read.problems.push(
+      `ADS_BUCKET=${JSON.stringify(bucket)}: expected an S3 bucket name (3 to 63 of a-z, 0-9, '.', '-', a letter or digit at each end)`,
+    );
+  }
+  return {
+    api,
+    apiUrl: readUrl(read, 'ADS_API_URL', `http://127.0.0.1:${api.port}/ads`)!,
+    apiTimeoutMs: read.integer('ADS_API_TIMEOUT', 10, 1, 3600, ' of seconds') * 1000,
+    bucket,
+    apiLoadSchedule: readCronSchedule(read, 'API_LOAD_SCHEDULE', '0 * * * *'),
+    archiveSchedule: readCronSchedule(read, 'ADS_ARCHIVE_SCHEDULE', '30 0 * * *'),
+  };
+}
+
 export function readConfig(env: Env = process.env): Config {
   const read = new Reader(env);
   const embedded = {
     dataDir: path.resolve(projectRoot, read.string('EMBEDDED_PG_DIR', '.pgdata')),
     port: read.integer('EMBEDDED_PG_PORT', 54320, 1, 65535),
     password: read.string('EMBEDDED_PG_PASSWORD', 'postgres'),
+  };
+  const embeddedS3 = {
+    dataDir: path.resolve(projectRoot, read.string('EMBEDDED_S3_DIR', '.s3data')),
+    port: read.integer('EMBEDDED_S3_PORT', 54330, 1, 65535),
   };
   const config: Config = {
     database: readDatabase(read, embedded.dataDir),
@@ -229,6 +339,9 @@ export function readConfig(env: Env = process.env): Config {
       ),
     ),
     embedded,
+    s3: readS3(read, embeddedS3.dataDir),
+    embeddedS3,
+    ads: readAds(read),
   };
   if (read.problems.length > 0) {
     throw new ConfigError(`invalid configuration: ${read.problems.join('; ')}`);
