@@ -65,8 +65,8 @@ export interface S3Config {
 }
 
 export interface AdsConfig {
-  /** The API service (npm run ads-api): where it listens and the seed of what it returns. */
-  api: { host: string; port: number; seed: number };
+  /** The API service (npm run ads-api): where it listens, and the seed of what it returns (absent: a new one each start, logged). */
+  api: { host: string; port: number; seed?: number };
   /** What api_load calls. */
   apiUrl: string;
   apiTimeoutMs: number;
@@ -285,10 +285,11 @@ function readS3(read: Reader, embeddedDir: string): S3Config {
 }
 
 function readAds(read: Reader): AdsConfig {
+  const seed = read.optional('ADS_API_SEED') === undefined ? undefined : read.integer('ADS_API_SEED', 0, 0, 2 ** 31 - 1);
   const api = {
     host: read.string('ADS_API_HOST', '127.0.0.1'),
     port: read.integer('ADS_API_PORT', 8001, 1, 65535),
-    seed: read.integer('ADS_API_SEED', 1, 0, 2 ** 31 - 1),
+    ...(seed === undefined ? {} : { seed }),
   };
   const bucket = read.string('ADS_BUCKET', 'ad-data');
   if (!BUCKET_NAME.test(bucket) || bucket.includes('..')) {
