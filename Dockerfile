@@ -1,4 +1,5 @@
-# One image for the loader and the scheduler; docker-compose.yml picks the command.
+# One image for the loader, the scheduler, the ads API and the bucket one-shot; docker-compose.yml
+# picks the command.
 # Node 24 LTS, on Debian bookworm as before: the bare 24-slim tag follows newer Debian releases.
 
 FROM node:24-bookworm-slim AS build
@@ -10,6 +11,8 @@ COPY lib lib
 COPY loader loader
 COPY scheduler scheduler
 COPY embedded embedded
+COPY ads ads
+COPY adsApi adsApi
 COPY data/generateLoans.ts data/
 # npm ci --ignore-scripts skipped the prepare script that builds dist/: build it here.
 COPY bin bin

@@ -259,7 +259,8 @@ function readS3(read: Reader, embeddedDir: string): S3Config {
   }
   const given = ['AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL'].find((name) => read.optional(name) !== undefined);
   let endpoint = given === undefined ? undefined : readUrl(read, given);
-  let origin = given ?? 'AWS (no AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL is set, and no local S3 server of this checkout runs)';
+  let origin =
+    given ?? 'AWS (no AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL is set, and no local S3 server of this checkout runs)';
   let credentials =
     accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey } : undefined;
   if (given === undefined) {
@@ -285,7 +286,8 @@ function readS3(read: Reader, embeddedDir: string): S3Config {
 }
 
 function readAds(read: Reader): AdsConfig {
-  const seed = read.optional('ADS_API_SEED') === undefined ? undefined : read.integer('ADS_API_SEED', 0, 0, 2 ** 31 - 1);
+  const seed =
+    read.optional('ADS_API_SEED') === undefined ? undefined : read.integer('ADS_API_SEED', 0, 0, 2 ** 31 - 1);
   const api = {
     host: read.string('ADS_API_HOST', '127.0.0.1'),
     port: read.integer('ADS_API_PORT', 8001, 1, 65535),

@@ -110,7 +110,9 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
 /** The local S3 server running on dataDir now, or undefined when none does. */
 export function runningLocalS3(
   dataDir: string,
-): { file: string; pid: number; endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } } | undefined {
+):
+  | { file: string; pid: number; endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } }
+  | undefined {
   const file = path.join(dataDir, STATE_FILE);
   let record: Partial<StateRecord>;
   try {

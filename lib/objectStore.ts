@@ -91,7 +91,8 @@ export class ObjectStore {
 
   private fail(action: string, key: string | undefined, error: unknown): ObjectStoreError {
     const where = `${this.url(key ?? '')} (${this.config.endpoint ?? 'AWS'})`;
-    const status = error instanceof S3ServiceException ? ` [${error.$metadata.httpStatusCode ?? '?'} ${error.name}]` : '';
+    const status =
+      error instanceof S3ServiceException ? ` [${error.$metadata.httpStatusCode ?? '?'} ${error.name}]` : '';
     return new ObjectStoreError(`object store: ${action} ${where} failed: ${describeError(error)}${status}`, {
       cause: error,
     });
@@ -121,7 +122,11 @@ export class ObjectStore {
    * MD5, and a HEAD must report the same size. Any doubt is an error: nothing may go on as if
    * the object were stored.
    */
-  async put(key: string, body: Buffer, options: { contentType?: string; signal?: AbortSignal } = {}): Promise<StoredObject> {
+  async put(
+    key: string,
+    body: Buffer,
+    options: { contentType?: string; signal?: AbortSignal } = {},
+  ): Promise<StoredObject> {
     const md5 = createHash('md5').update(body);
     const md5Hex = md5.copy().digest('hex');
     let etag: string;

@@ -22,6 +22,14 @@ export const DATABASE_ENVIRONMENT = [
   ['DB_WAIT_TIMEOUT', 'seconds to wait for PostgreSQL at start (60), then exit 4'],
 ] as const;
 
+/** The variables of every command that reaches the object store (the AWS SDK's own). */
+export const S3_ENVIRONMENT = [
+  ['AWS_ENDPOINT_URL_S3', 'the S3 server (or AWS_ENDPOINT_URL; unset: the local one of npm start, else AWS)'],
+  ['AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY', "its credentials (unset: the SDK's own chain)"],
+  ['AWS_REGION', 'its region (us-east-1)'],
+  ['S3_FORCE_PATH_STYLE', 'bucket in the path, as local servers need (true when an endpoint is set)'],
+] as const;
+
 /** The variables of every command that logs. */
 export const LOG_ENVIRONMENT = [
   ['LOG_FORMAT', 'text or json (text)'],
