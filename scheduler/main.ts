@@ -1,6 +1,7 @@
 import { createPool, endPool, waitForDatabase } from '../lib/db';
 import { runMain, stopped } from '../lib/main';
 import { migrate } from '../lib/migrate';
+import { describeObjectStore } from '../lib/objectStore';
 import {
   CRON_LOG_ENVIRONMENT,
   DATABASE_ENVIRONMENT,
@@ -46,7 +47,10 @@ export function main(): void {
         // Checks the WORKFLOW_* parameters: a bad one stops us here, before any waiting.
         const scheduler = new Scheduler(pool, workflows, logger, config.workflowParams);
         await waitForDatabase(pool, config.database, config.dbWaitTimeoutMs, logger, stop);
-        logger.info('scheduler starting', { cron_log: config.cronLogPath });
+        logger.info('scheduler starting', {
+          cron_log: config.cronLogPath,
+          ...describeObjectStore(config.s3, config.ads.bucket),
+        });
         await migrate(pool, logger);
         if (!stop.aborted) scheduler.start();
         await stopped(stop);
