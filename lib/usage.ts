@@ -30,6 +30,13 @@ export const S3_ENVIRONMENT = [
   ['S3_FORCE_PATH_STYLE', 'bucket in the path, as local servers need (true when an endpoint is set)'],
 ] as const;
 
+/** The variables of the ads pipeline's jobs (docs/ads.md). */
+export const ADS_ENVIRONMENT = [
+  ['ADS_BUCKET', 'the bucket of the backups and archives (ad-data)'],
+  ['ADS_API_URL, ADS_API_TIMEOUT', 'what api_load calls (http://127.0.0.1:8001/ads), seconds per call (10)'],
+  ['API_LOAD_SCHEDULE, ADS_ARCHIVE_SCHEDULE', 'when api_load (0 * * * *) and ads_archive (30 0 * * *) run'],
+] as const;
+
 /** The variables of every command that logs. */
 export const LOG_ENVIRONMENT = [
   ['LOG_FORMAT', 'text or json (text)'],

@@ -6,9 +6,11 @@ import { addLogFile, type Logger } from '../lib/logger';
 import { cronLog, runMain } from '../lib/main';
 import { migrate } from '../lib/migrate';
 import {
+  ADS_ENVIRONMENT,
   CRON_LOG_ENVIRONMENT,
   DATABASE_ENVIRONMENT,
   LOG_ENVIRONMENT,
+  S3_ENVIRONMENT,
   usageLine,
   WORKFLOW_ENVIRONMENT,
   type Usage,
@@ -44,7 +46,14 @@ const HELP: Usage = {
     ['--force', 'with --from/--to: run again the days that already succeeded'],
     ['--limit N', 'with history: how many runs (20)'],
   ],
-  environment: [...DATABASE_ENVIRONMENT, ...WORKFLOW_ENVIRONMENT, ...CRON_LOG_ENVIRONMENT, ...LOG_ENVIRONMENT],
+  environment: [
+    ...DATABASE_ENVIRONMENT,
+    ...WORKFLOW_ENVIRONMENT,
+    ...ADS_ENVIRONMENT,
+    ...S3_ENVIRONMENT,
+    ...CRON_LOG_ENVIRONMENT,
+    ...LOG_ENVIRONMENT,
+  ],
   examples: [
     'npm run job -- default_liquidation_rolling_avg_hist --param mode=incremental',
     'npm run job -- default_liquidation_rolling_avg_hist --from 2023-05-01 --to 2023-05-09',

@@ -3,9 +3,11 @@ import { runMain, stopped } from '../lib/main';
 import { migrate } from '../lib/migrate';
 import { describeObjectStore } from '../lib/objectStore';
 import {
+  ADS_ENVIRONMENT,
   CRON_LOG_ENVIRONMENT,
   DATABASE_ENVIRONMENT,
   LOG_ENVIRONMENT,
+  S3_ENVIRONMENT,
   SCHEDULE_ENVIRONMENT,
   WORKFLOW_ENVIRONMENT,
   type Usage,
@@ -27,6 +29,8 @@ const HELP: Usage = {
     ...DATABASE_ENVIRONMENT,
     ...SCHEDULE_ENVIRONMENT,
     ...WORKFLOW_ENVIRONMENT,
+    ...ADS_ENVIRONMENT,
+    ...S3_ENVIRONMENT,
     ...CRON_LOG_ENVIRONMENT,
     ...LOG_ENVIRONMENT,
   ],
