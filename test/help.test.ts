@@ -29,6 +29,7 @@ const BROKEN_ENVIRONMENT = {
 
 test('every npm command that runs a program goes through the launcher', () => {
   expect(commands.map(([name]) => name).sort()).toEqual([
+    'ads-api',
     'bench',
     'generate-data',
     'job',
