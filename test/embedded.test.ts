@@ -35,10 +35,14 @@ test('npm start: a banner that works as pasted, its database for the other comma
   const dataDir = path.join(dir, 'pgdata');
   const connectionFile = path.join(dataDir, CONNECTION_FILE);
   const cronLog = path.join(dir, 'cron.log');
+  const s3Dir = path.join(dir, 's3data');
   const env = {
     EMBEDDED_PG_DIR: dataDir,
     EMBEDDED_PG_PORT: String(port),
     EMBEDDED_PG_PASSWORD: password,
+    EMBEDDED_S3_DIR: s3Dir,
+    EMBEDDED_S3_PORT: String(await freePort()),
+    ADS_API_PORT: String(await freePort()),
     CRON_LOG: cronLog,
   };
   const succeededRuns = (): number =>

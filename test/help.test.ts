@@ -29,7 +29,9 @@ const BROKEN_ENVIRONMENT = {
 
 test('every npm command that runs a program goes through the launcher', () => {
   expect(commands.map(([name]) => name).sort()).toEqual([
+    'ads-api',
     'bench',
+    'create-bucket',
     'generate-data',
     'job',
     'load',
