@@ -16,8 +16,8 @@ const RUN_ID = /^[0-9a-z]{1,32}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 const HASH_CHARS = 16;
 
-/** Every key backupKey() makes, and nothing else: what the backup_key parameter accepts. */
-export const BACKUP_KEY =
+// Every key backupKey() makes; parseBackupKey also checks that its folders and its time agree.
+const BACKUP_KEY =
   /^backup\/date=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\/(\d{8}T\d{6}Z)_([0-9a-z]{1,32})_([0-9a-f]{16})\.json$/;
 
 /** 20240501T130000Z: the logical time to the second, without characters a file name would mind. */

@@ -334,7 +334,12 @@ describe('a replay of a stored response (backup_key)', () => {
     expect(outcome.error).toBe(
       `load: there is no stored response s3://ad-data/${missing}: check backup_key (the stored ones: aws s3 ls s3://ad-data/backup/ --recursive)`,
     );
-    expect(() => resolveParams(workflow(), { backup_key: 'backup/../x.json' })).toThrow(ConfigError);
+    expect(() => resolveParams(workflow(), { backup_key: 'backup/../x.json' })).toThrow(
+      new ConfigError(
+        'workflow api_load: backup_key=backup/../x.json: expected the key of a stored response, ' +
+          'backup/date=YYYY-MM-DD/hour=HH/<time>_<run>_<hash>.json (see ad_backups.backup_key)',
+      ),
+    );
   });
 
   test('an object changed since it was stored is not loaded', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { BACKUP_KEY, backupKey, parseBackupKey } from '../ads/backupKeys';
+import { backupKey, parseBackupKey } from '../ads/backupKeys';
 
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
 const tick = new Date('2024-05-01T13:00:00Z');
@@ -25,10 +25,9 @@ test('the same run and bytes give the same key; another run of the tick, or othe
   expect(new Set([first, ...others]).size).toBe(4);
 });
 
-test('parseBackupKey reads back what backupKey wrote, and BACKUP_KEY matches it', () => {
+test('parseBackupKey reads back what backupKey wrote', () => {
   for (const time of ['1970-01-01T00:00:00Z', '2024-02-29T05:06:07Z', '9999-12-31T23:59:59Z']) {
     const key = backupKey(new Date(time), 'run42', sha(time));
-    expect(BACKUP_KEY.test(key)).toBe(true);
     expect(parseBackupKey(key)).toEqual({
       logicalTime: new Date(time),
       runId: 'run42',

@@ -1,11 +1,11 @@
-import { BACKUP_KEY } from '../../ads/backupKeys';
+import { parseBackupKey } from '../../ads/backupKeys';
 import { readBackup, storeBackup, type Backup } from '../../ads/backups';
 import { fetchAdsResponse } from '../../ads/fetchResponse';
 import { loadResponse } from '../../ads/loadResponse';
 import type { Config } from '../../lib/config';
 import { ObjectStore } from '../../lib/objectStore';
 import { querySqlFile } from '../../lib/sqlFiles';
-import { defineWorkflow, param, type TaskContext, type TaskResult } from '../workflow';
+import { defineWorkflow, type ParamSpec, type TaskContext, type TaskResult } from '../workflow';
 
 /**
  * api_load (docs/ads.md, "api_load"): calls the ads API, stores the exact bytes of its response
@@ -16,6 +16,21 @@ import { defineWorkflow, param, type TaskContext, type TaskResult } from '../wor
 interface Params {
   readonly backup_key: string;
 }
+
+/** Empty, or a key backupKey() made: a replay never reads an object it did not name itself. */
+const backupKeyParam: ParamSpec<string> = {
+  kind: 'string',
+  default: '',
+  description: 'empty: call the API; a key of backup/: load that stored response again, without calling the API',
+  parse: (raw) =>
+    raw === '' || parseBackupKey(raw) !== undefined
+      ? { ok: true, value: raw }
+      : {
+          ok: false,
+          problem:
+            'expected the key of a stored response, backup/date=YYYY-MM-DD/hour=HH/<time>_<run>_<hash>.json (see ad_backups.backup_key)',
+        },
+};
 
 async function withStore<T>(config: Config, work: (store: ObjectStore) => Promise<T>): Promise<T> {
   const store = new ObjectStore(config.s3, config.ads.bucket);
@@ -68,13 +83,7 @@ export function apiLoad(config: Config) {
     timezone: 'UTC',
     concurrency: 1,
     taskTimeoutMs: config.jobTimeoutMs,
-    params: {
-      backup_key: param.string({
-        default: '',
-        pattern: new RegExp(`^$|${BACKUP_KEY.source}`),
-        description: 'empty: call the API; a key of backup/: load that stored response again, without calling the API',
-      }),
-    },
+    params: { backup_key: backupKeyParam },
     tasks: ({ fn }) => ({
       backup: fn(
         `call ADS_API_URL, store the response in s3://${config.ads.bucket}/backup/`,
