@@ -204,7 +204,7 @@ describe('the services, started as Compose starts them', () => {
     return { args, env };
   }
 
-  test('migrate, then the loader loads data/loans.csv as its own user; the scheduler publishes the table and logs to cron.log', async () => {
+  test('migrate, then the loader loads data/loans.csv as its own user; the scheduler publishes the table and api_load the ads API impressions, both logged to cron.log', async () => {
     const migrate = asCompose(services.migrate!);
     expect(await startNode(migrate.args, migrate.env).exited).toBe(0);
     const loader = asCompose(services.loader!);
@@ -213,12 +213,20 @@ describe('the services, started as Compose starts them', () => {
     expect(loaded.output()).toMatch(/status=succeeded .*loaded data\/loans\.csv: 620 rows read, 620 loaded/);
     expect((await db.pool.query('SELECT count(*)::int AS n FROM loans')).rows[0].n).toBe(620);
 
+    // The scheduler starts once the bucket one-shot made the bucket (depends_on above).
+    const bucket = asCompose(services.bucket!);
+    expect(await startNode(bucket.args, bucket.env).exited).toBe(0);
     const scheduler = asCompose(services.scheduler!);
     const cronLog = scheduler.env.CRON_LOG!;
     expect(cronLog).toBe(path.join(hostRoot, 'logs', 'cron.log'));
     const running = startNode(scheduler.args, scheduler.env);
     await waitUntil(
-      () => existsSync(cronLog) && / run=[0-9a-f]{12} status=succeeded /.test(readFileSync(cronLog, 'utf8')), // the run, not one of its tasks
+      () =>
+        existsSync(cronLog) &&
+        // The run, not one of its tasks; the rolling average's, as api_load may finish first.
+        / job=default_liquidation_rolling_avg_hist run=[0-9a-f]{12} status=succeeded /.test(
+          readFileSync(cronLog, 'utf8'),
+        ),
       30_000,
       running,
     );
@@ -229,6 +237,13 @@ describe('the services, started as Compose starts them', () => {
     expect(readFileSync(cronLog, 'utf8')).toMatch(
       /job=default_liquidation_rolling_avg_hist run=[0-9a-f]{12} status=succeeded rows=620 duration_ms=\d+/,
     );
+    // api_load's start-up run, as the scheduler's login user: its privileges on the ads tables suffice.
+    await waitUntil(
+      () => / job=api_load run=[0-9a-f]{12} status=succeeded rows=100 /.test(readFileSync(cronLog, 'utf8')),
+      30_000,
+      running,
+    );
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM ads')).rows[0].n).toBe(100);
 
     // A run by hand in the scheduler's container (docker compose exec -u node scheduler node
     // dist/scheduler/cli.js …) has its environment: it reaches the same cron.log.
