@@ -66,7 +66,10 @@ describe('docs/operations.md, "Configuration"', () => {
 
   test('names every variable lib/config.ts reads', () => {
     const source = readFileSync(path.join(projectRoot, 'lib', 'config.ts'), 'utf8');
-    const read = [...source.matchAll(/read\.(?:string|integer|boolean|oneOf|optional)\(\s*'([A-Z][A-Z0-9_]*)'/g)];
+    const read = [
+      ...source.matchAll(/read\.(?:string|integer|boolean|oneOf|optional)\(\s*'([A-Z][A-Z0-9_]*)'/g),
+      ...source.matchAll(/(?:readUrl|readCronSchedule)\(read, '([A-Z][A-Z0-9_]*)'/g),
+    ];
     const pg = source.match(/PG_VARIABLES = \[([^\]]*)\]/)?.[1] ?? '';
     const prefixes = [...source.matchAll(/startsWith\('([A-Z][A-Z0-9_]*)'\)/g)];
     const names = [
@@ -105,6 +108,8 @@ function codeFiles(): string[] {
     'loader',
     'scheduler',
     'embedded',
+    'ads',
+    'adsApi',
     'bench',
     'bin',
     'data',
