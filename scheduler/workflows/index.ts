@@ -1,8 +1,10 @@
 import type { Config } from '../../lib/config';
 import type { Workflow } from '../workflow';
+import { adsArchive } from './adsArchive';
+import { adsRestore } from './adsRestore';
 import { defaultLiquidationRollingAvgHist } from './defaultLiquidationRollingAvgHist';
 
 /** Every workflow the scheduler runs. Add yours here (docs/workflows.md, "Writing a workflow"). */
 export function defineWorkflows(config: Config): Workflow[] {
-  return [defaultLiquidationRollingAvgHist(config)];
+  return [defaultLiquidationRollingAvgHist(config), adsArchive(config), adsRestore(config)];
 }
