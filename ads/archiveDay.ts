@@ -47,7 +47,11 @@ interface Uploaded extends StoredObject {
  */
 async function uploadDay(db: PoolClient, store: ObjectStore, key: string, signal: AbortSignal): Promise<Uploaded> {
   const copy = db.query(copyTo(readSql('ads/archive_day_copy.sql')));
-  const copied = finished(copy);
+  // How the COPY ended: undefined, or its error (caught at once, so that it is never unhandled).
+  const copied = finished(copy).then(
+    () => undefined,
+    (failure: unknown) => failure,
+  );
   const lines = new JsonLinesFromCopy();
   const gzip = createGzip({ level: GZIP_LEVEL });
   // pipe() does not pass errors on: a failed COPY (a cancellation, a serialization failure) must stop the rest.
@@ -58,18 +62,15 @@ async function uploadDay(db: PoolClient, store: ObjectStore, key: string, signal
       store.upload(key, gzip, { contentType: 'application/gzip', signal }),
       pipeline(lines, gzip),
     ]);
-    await copied;
+    const copyError = await copied;
+    if (copyError !== undefined) throw copyError;
     return { ...stored, streamedRows: lines.rows, copiedRows: copy.rowCount };
   } catch (error) {
     // A COPY cut short keeps the connection busy until its last row: read the rest into nothing,
     // so that the connection can roll back and be used again.
     copy.unpipe(lines);
     copy.resume();
-    const copyError = await copied.then(
-      () => undefined,
-      (failure: unknown) => failure,
-    );
-    throw copyError ?? error;
+    throw (await copied) ?? error;
   }
 }
 

@@ -57,14 +57,10 @@ async function copyArchiveIn(
   signal: AbortSignal,
 ): Promise<number> {
   const digest = new Digest();
+  // The object first: once a COPY is started, the connection does nothing else until it ends.
+  const object = await store.getStream(archive.archive_key, signal);
   const copy = db.query(copyFrom(readSql('ads/restore_copy.sql')));
-  await pipeline(
-    await store.getStream(archive.archive_key, signal),
-    digest,
-    createGunzip(),
-    new JsonLinesToCopy(),
-    copy,
-  );
+  await pipeline(object, digest, createGunzip(), new JsonLinesToCopy(), copy);
   const sha256 = digest.sha256();
   const problems = [
     digest.bytes !== Number(archive.bytes) ? `${digest.bytes} bytes, not ${archive.bytes}` : undefined,

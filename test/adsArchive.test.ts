@@ -340,6 +340,12 @@ test('many rows: streamed through COPY, gzip and a multipart upload, and restore
     (await db.pool.query('SELECT count(*)::int AS n, sum(hashtext(a::text))::text AS hashes FROM ads a')).rows[0];
   const before = await fingerprint();
 
+  // Cut off in the middle of its COPY (a 1 s JOB_TIMEOUT): cancelled on the server, rolled back, nothing deleted.
+  const hurried = await run(adsArchive(readConfig({ ...s3.env, JOB_TIMEOUT: '1' })));
+  expect(hurried).toMatchObject({ status: 'failed', error: 'archive_day: timed out after 1000 ms' });
+  expect(await fingerprint()).toEqual(before);
+  expect(await archiveRows()).toEqual([]);
+
   expect(await run(archive)).toMatchObject({ status: 'succeeded', rows: 300_000 });
   expect(await fingerprint()).toEqual({ n: 0, hashes: null });
   const [record] = await archiveRows();
