@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { archiveDay } from '../ads/archiveDay';
 import { readConfig, type Config } from '../lib/config';
+import { createPool } from '../lib/db';
 import { JobFailedError } from '../lib/errors';
 import { ObjectStore } from '../lib/objectStore';
 import { runWorkflow, type RunOutcome } from '../scheduler/runWorkflow';
@@ -502,4 +503,29 @@ test('ads_restore needs a calendar day, and says how to give it', async () => {
   });
   expect((await run(restore, { date: '2024-02-30' })).error).toMatch(/^restore_day: 2024-02-30 is not a day/);
   expect(() => resolveParams(restore, { date: 'yesterday' })).toThrow(/date=yesterday: expected text matching/);
+});
+
+test('ads_archive and ads_restore need no more than the loans_scheduler role grants', async () => {
+  const user = `scheduler_${randomBytes(3).toString('hex')}`;
+  // Test code: the name is ours, and CREATE ROLE takes no bound parameters.
+  await db.pool.query(`CREATE ROLE ${user} LOGIN PASSWORD 'pw' IN ROLE loans_scheduler`);
+  const pool = createPool({ ...db.config, user, password: 'pw' }, 'job', { max: 3 });
+  try {
+    const rows = impressions('2024-05-08', 3);
+    await insert(rows);
+    const asScheduler = (workflow: Workflow, params: Record<string, string> = {}): Promise<RunOutcome> =>
+      runWorkflow(
+        pool,
+        workflow,
+        { trigger: 'manual', params: resolveParams(workflow, params), now: () => LOGICAL },
+        captureLogger().logger,
+      );
+    expect(await asScheduler(archive)).toMatchObject({ status: 'succeeded', rows: 3 });
+    expect(await asScheduler(restore, { date: '2024-05-08' })).toMatchObject({ status: 'succeeded', rows: 3 });
+    expect(await adsRows()).toEqual([...rows].sort(byId));
+  } finally {
+    await pool.end();
+    await db.pool.query(`DROP OWNED BY ${user}`);
+    await db.pool.query(`DROP ROLE ${user}`);
+  }
 });
