@@ -94,3 +94,47 @@ export async function runJob(db: BenchDatabase, params: readonly string[] = []):
   }
   return { wallMs: run.wallMs, peakRssBytes: run.peakRssBytes, recordedMs: recorded.duration_ms ?? undefined };
 }
+
+/**
+ * `node dist/scheduler/cli.js <ads_archive | ads_restore> [--param …]` against the bench's S3
+ * server (its AWS_* variables in s3Env), and what job_runs recorded.
+ */
+export async function runAdsJob(
+  db: BenchDatabase,
+  job: 'ads_archive' | 'ads_restore',
+  params: readonly string[],
+  s3Env: Record<string, string>,
+): Promise<Sample> {
+  const run = await measureProcess(
+    process.execPath,
+    [compiled('scheduler/cli.js'), job, ...params.flatMap((p) => ['--param', p])],
+    { env: commandEnv(db, s3Env), cwd: projectRoot },
+  );
+  const recorded = (
+    await queryBenchSql<{ status: string; duration_ms: number | null; error: string | null }>(
+      db.pool,
+      'last_job_run.sql',
+      [job],
+    )
+  ).rows[0];
+  if (recorded?.status !== 'succeeded') {
+    throw new Error(`${job}'s last run is ${recorded?.status ?? 'missing'}: ${recorded?.error ?? 'no error recorded'}`);
+  }
+  return { wallMs: run.wallMs, peakRssBytes: run.peakRssBytes, recordedMs: recorded.duration_ms ?? undefined };
+}
+
+/**
+ * `psql "<url>" -c "\copy (<query>) TO STDOUT" | gzip > <file>`: what a person types to get the
+ * same rows as the archive, through sh as typed. The pipeline's exit status is gzip's, so the
+ * caller checks the file.
+ */
+export async function runPsqlCopyToGzip(psql: string, db: BenchDatabase, query: string, file: string): Promise<Sample> {
+  const copy = `\\copy (${query}) TO STDOUT`;
+  const run = await measureProcess(
+    '/bin/sh',
+    ['-c', '"$0" "$1" -X -q -v ON_ERROR_STOP=1 -c "$2" | gzip > "$3"', psql, db.url, copy, file],
+    { env: commandEnv(db), cwd: projectRoot },
+  );
+  // What was polled is the shell's memory, not psql's or gzip's: not worth reporting.
+  return { wallMs: run.wallMs, peakRssBytes: undefined };
+}

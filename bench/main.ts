@@ -4,6 +4,7 @@ import { describeError } from '../lib/errors';
 import { printUsageIfAsked, type Usage } from '../lib/usage';
 import { writeLoansFile } from './generateData';
 import { compareIncremental, compareRebuild, INCREMENTAL_PARAMS, jobRefuses } from './compareJobs';
+import { compareAdsArchive } from './compareAdsArchive';
 import { compareLoader, compareReload } from './compareLoader';
 import { describeMachine, psqlVersion } from './machine';
 import { killRunningProcesses } from './measureProcess';
@@ -30,7 +31,7 @@ function progress(line: string): void {
 }
 
 /** The comparisons that need psql: without it the run cannot start. */
-const NEEDS_PSQL: readonly ComparisonName[] = ['loader', 'rebuild'];
+const NEEDS_PSQL: readonly ComparisonName[] = ['loader', 'rebuild', 'ads-archive'];
 
 async function measure<T>(
   settings: BenchSettings,
@@ -98,6 +99,7 @@ async function run(settings: BenchSettings, tempRoot: string, interrupted: Abort
       incremental: { status: 'not selected' },
       soak: { status: 'not selected' },
       scheduler: { status: 'not selected' },
+      adsArchive: { status: 'not selected' },
     };
     if (settings.only.has('incremental') && !interrupted.aborted) {
       const why = await jobRefuses(await server.createDatabase('incremental_check'), INCREMENTAL_PARAMS);
@@ -116,6 +118,12 @@ async function run(settings: BenchSettings, tempRoot: string, interrupted: Abort
       settings,
       'scheduler',
       () => watchScheduler(ctx, path.join(tempRoot, 'logs')),
+      interrupted,
+    );
+    results.adsArchive = await measure(
+      settings,
+      'ads-archive',
+      () => compareAdsArchive(ctx, path.join(tempRoot, 'ads-archive')),
       interrupted,
     );
     if (interrupted.aborted) return 130;
@@ -166,12 +174,13 @@ const HELP: Usage = {
     'PostgreSQL, and writes the medians, ratios and targets to bench/RESULTS.md. The full run takes',
     'about 19 minutes on 2 cores. Progress on stderr; Ctrl-C stops it and removes what it created.',
   ].join('\n'),
-  options: [['loader … scheduler', 'only these comparisons (or BENCH_ONLY=loader,rebuild)']],
+  options: [['loader … ads-archive', 'only these comparisons (or BENCH_ONLY=loader,rebuild)']],
   environment: [
     ['BENCH_QUICK', '1: a smoke test in seconds, tiny sizes, numbers that mean nothing'],
     ['BENCH_PAIRS', 'A, B pairs per comparison and size (3)'],
     ['BENCH_SIZES', 'the row counts of the growth table (200000,2000000,10000000)'],
     ['BENCH_SCHEDULER_SECONDS', 'how long the two schedulers are watched (600)'],
+    ['BENCH_ADS_ROWS', 'impressions of the one day ads-archive archives (1000000)'],
     ['BENCH_RESULTS', 'the report to write (bench/RESULTS.md)'],
     ['BENCH_PSQL', 'the psql of the reference commands (psql)'],
     ['DATABASE_URL, or PGHOST and PG*', 'a server to use (the role needs CREATEDB) instead of an embedded one'],

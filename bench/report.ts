@@ -3,7 +3,17 @@ import { APPENDED_DAYS } from './compareJobs';
 import { JOB_TIMEOUT_SECONDS, PLAIN_LOANS } from './commands';
 import type { Machine } from './machine';
 import { definedValues, median, percentile, type Sample } from './pairs';
-import type { BackToBack, BenchResults, JobSize, LoaderSize, LoansCsvRefreshes, Outcome, SoakResult } from './results';
+import { ADS_DAY_QUERY } from './compareAdsArchive';
+import type {
+  AdsArchiveResult,
+  BackToBack,
+  BenchResults,
+  JobSize,
+  LoaderSize,
+  LoansCsvRefreshes,
+  Outcome,
+  SoakResult,
+} from './results';
 import { COMPARISONS, LOANS_CSV_REFRESHES, SOAK_REFRESHES, type BenchSettings } from './settings';
 
 /**
@@ -40,6 +50,9 @@ const TARGET = {
   soakLastVsSecond: 1.2,
   soakBytesVsCtas: 2.5,
   loansCsvRefreshMs: 100,
+  // Issue 10: archiving a day against dumping it with psql through gzip, and the archive's memory.
+  adsArchiveVsPsql: 2.0,
+  adsArchivePeakRssMb: 200,
 };
 
 const MB = 1048576;
@@ -696,6 +709,88 @@ function growthSection(input: ReportInput): string {
   );
 }
 
+function adsArchiveTable(r: AdsArchiveResult, summary: string[][]): string {
+  const ratios = pairRatios(r.psql, r.archive, (a, b) => b.wallMs / a.wallMs);
+  const ratioOk = ratios.length > 0 ? median(ratios) <= TARGET.adsArchiveVsPsql : undefined;
+  const highest = peak(r.archive);
+  const rssOk = highest === undefined ? undefined : highest / MB < TARGET.adsArchivePeakRssMb;
+  summary.push(
+    [
+      '9',
+      `ads_archive of one day vs psql \\copy + gzip, ${n(r.rows)} rows`,
+      `≤ ${TARGET.adsArchiveVsPsql}×`,
+      times(median(ratios)),
+      pass(ratioOk),
+    ],
+    ['9', `ads_archive peak RSS, ${n(r.rows)} rows`, `< ${TARGET.adsArchivePeakRssMb} MB`, mb(highest), pass(rssOk)],
+  );
+  return (
+    table(
+      [
+        'rows',
+        'psql \\copy + gzip (median)',
+        'ads_archive (median)',
+        'ratio per pair',
+        'median ratio',
+        `target ≤ ${TARGET.adsArchiveVsPsql}×`,
+        'ads_archive peak RSS',
+        `target < ${TARGET.adsArchivePeakRssMb} MB`,
+      ],
+      [
+        [
+          n(r.rows),
+          s(wall(r.psql)),
+          s(wall(r.archive)),
+          list(ratios),
+          times(median(ratios)),
+          pass(ratioOk),
+          mb(highest),
+          pass(rssOk),
+        ],
+      ],
+    ) +
+    '\n\n' +
+    table(
+      [
+        'gzip file of psql',
+        'archive object',
+        'ads_archive as recorded (median)',
+        'ads_restore between pairs (not judged)',
+      ],
+      [
+        [
+          r.psqlGzipBytes === undefined ? '—' : mb(r.psqlGzipBytes),
+          r.archiveBytes === undefined ? '—' : mb(r.archiveBytes),
+          s(recorded(r.archive)),
+          r.restore.length === 0 ? '—' : r.restore.map((sample) => s(sample.wallMs)).join(', '),
+        ],
+      ],
+    ) +
+    sizeError(r)
+  );
+}
+
+function adsArchiveSection(input: ReportInput, summary: string[][]): string {
+  const outcome = input.results.adsArchive;
+  const head =
+    '## 9. Archiving a day of ads\n\n' +
+    `One shown day of \`BENCH_ADS_ROWS\` impressions in \`ads\` (bench/sql/ads_day.sql). psql: \`psql "<url>" -c "\\copy (${ADS_DAY_QUERY}) TO STDOUT" | gzip > file\`, ` +
+    'the rows as JSON through gzip, nothing else. ads_archive: `node dist/scheduler/cli.js ads_archive`, its real path: ' +
+    'the same rows locked and streamed through gzip to a local S3 server (s3rver, a process of its own on the same ' +
+    'machine), the object read back in full and compared, the rows deleted and the archive recorded. Between pairs ' +
+    '`ads_restore` puts the rows back (untimed for the pair, shown below). Ratio = ads_archive ÷ psql of the same pair. ' +
+    'Peak RSS: the ads_archive process only (not PostgreSQL, not s3rver).\n\n';
+  const missing = notMeasured(outcome);
+  if (missing !== undefined || outcome.status !== 'measured') {
+    summary.push(
+      ['9', 'ads_archive of one day vs psql \\copy + gzip', `≤ ${TARGET.adsArchiveVsPsql}×`, '—', '—'],
+      ['9', 'ads_archive peak RSS', `< ${TARGET.adsArchivePeakRssMb} MB`, '—', '—'],
+    );
+    return head + missing;
+  }
+  return head + adsArchiveTable(outcome.value, summary);
+}
+
 function machineSection(input: ReportInput): string {
   const m = input.machine;
   const { settings } = input;
@@ -712,6 +807,7 @@ function machineSection(input: ReportInput): string {
         ['psql', m.psql],
         ['pairs', `${settings.pairs} per comparison and size (A, B, A, B …)`],
         ['sizes', settings.sizes.map(n).join(', ') + ' rows'],
+        ['ads-archive', `${n(settings.adsRows)} rows of one day (BENCH_ADS_ROWS)`],
         [
           'job settings',
           `JOB_TIMEOUT=${JOB_TIMEOUT_SECONDS} (so that the largest rebuilds are not cut off at 50 s); everything else default`,
@@ -749,6 +845,7 @@ export function renderReport(input: ReportInput): string {
     soakSection(input, summary),
     schedulerSection(input),
     growthSection(input),
+    adsArchiveSection(input, summary),
   ];
   const minutes = (input.durationMs / 60_000).toFixed(1);
   return [
@@ -758,7 +855,7 @@ export function renderReport(input: ReportInput): string {
       partialNote(input),
     machineSection(input),
     '## Targets\n\n' +
-      `Judged at ${n(middle(input.settings))} rows (days for 4 to 6) on the median of the pair ratios, of wall times; for 5 also of the durations the job recorded (what a scheduled run costs: the scheduler runs it in its own process, without starting Node); 6 on those durations and sizes, as its section says.\n\n` +
+      `Judged at ${n(middle(input.settings))} rows (days for 4 to 6; ${n(input.settings.adsRows)} rows of one day for 9) on the median of the pair ratios, of wall times; for 5 also of the durations the job recorded (what a scheduled run costs: the scheduler runs it in its own process, without starting Node); 6 on those durations and sizes, as its section says.\n\n` +
       table(['#', 'what', 'target', 'measured', 'result'], summary),
     ...sections,
     '## How it was measured\n\n' +

@@ -109,6 +109,21 @@ export interface SchedulerResult {
   };
 }
 
+/** ads_archive of one shown day against psql's \copy of the same rows through gzip (item 9). */
+export interface AdsArchiveResult {
+  rows: number;
+  /** `psql -c "\copy (…) TO STDOUT" | gzip > file`. */
+  psql: Sample[];
+  /** `node dist/scheduler/cli.js ads_archive`. */
+  archive: Sample[];
+  /** `ads_restore` between pairs, to put the rows back: not judged. */
+  restore: Sample[];
+  /** Sizes of the last gzip file of psql's side and of the last archive object. */
+  psqlGzipBytes?: number;
+  archiveBytes?: number;
+  error?: string;
+}
+
 export interface BenchResults {
   loader: Outcome<LoaderSize[]>;
   reload: Outcome<ReloadResult>;
@@ -116,4 +131,5 @@ export interface BenchResults {
   incremental: Outcome<JobSize[]>;
   soak: Outcome<SoakResult>;
   scheduler: Outcome<SchedulerResult>;
+  adsArchive: Outcome<AdsArchiveResult>;
 }

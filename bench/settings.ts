@@ -7,7 +7,7 @@ import { projectRoot } from '../lib/sqlFiles';
  * this one place. A bad value stops the run at once with one message naming every problem.
  */
 
-export const COMPARISONS = ['loader', 'reload', 'rebuild', 'incremental', 'soak', 'scheduler'] as const;
+export const COMPARISONS = ['loader', 'reload', 'rebuild', 'incremental', 'soak', 'scheduler', 'ads-archive'] as const;
 export type ComparisonName = (typeof COMPARISONS)[number];
 
 /** Full refreshes in the soak: back to back at the middle size, and of data/loans.csv (quick mode: fewer). */
@@ -26,6 +26,8 @@ export interface BenchSettings {
   /** Distinct days a file can hold; rows past it repeat earlier days (quick mode lowers it). */
   maxDays: number;
   schedulerSeconds: number;
+  /** Impressions of the one shown day that ads-archive archives. */
+  adsRows: number;
   /** Full refreshes back to back in the soak, at the middle size (quick mode: fewer). */
   soakRefreshes: number;
   /** Full refreshes of data/loans.csv whose median duration the soak judges (quick mode: fewer). */
@@ -39,7 +41,7 @@ export interface BenchSettings {
 }
 
 export const USAGE =
-  'usage: npm run bench [-- loader reload rebuild incremental soak scheduler]   (default: all; or BENCH_ONLY=loader,rebuild)';
+  'usage: npm run bench [-- loader reload rebuild incremental soak scheduler ads-archive]   (default: all; or BENCH_ONLY=loader,rebuild)';
 
 type Env = Record<string, string | undefined>;
 
@@ -82,6 +84,7 @@ export function readSettings(args: readonly string[], env: Env = process.env): B
     // Quick mode has its own small calendar so that its largest file repeats days, like the 10M one.
     maxDays: quick ? 12_000 : CALENDAR_DAYS,
     schedulerSeconds: wholeNumber(env, 'BENCH_SCHEDULER_SECONDS', quick ? 5 : 600, 2, problems),
+    adsRows: wholeNumber(env, 'BENCH_ADS_ROWS', quick ? 10_000 : 1_000_000, 100, problems),
     soakRefreshes: quick ? 5 : SOAK_REFRESHES,
     loansCsvRefreshes: quick ? 3 : LOANS_CSV_REFRESHES,
     quick,

@@ -134,6 +134,7 @@ function print(lines: readonly string[]): void {
 
 export function listWorkflows(workflows: readonly Workflow[]): string[] {
   return workflows.map((w) => {
+    if (w.schedule === undefined) return `${w.name}  no schedule: runs only when asked  — ${w.description}`;
     // getNextRuns works on a task that is not started (getNextRun does not).
     const task = createTask(w.schedule, () => undefined, { timezone: w.timezone });
     const next = task.getNextRuns(1)[0]?.toISOString() ?? 'never';

@@ -24,7 +24,7 @@ export function planWorkflow(
   );
   const lines = [
     `workflow ${workflow.name}: ${workflow.description}`,
-    `  schedule: ${workflow.schedule} (${workflow.timezone})${workflow.transaction ? '; all tasks in one transaction' : `; up to ${workflow.concurrency} tasks at once`}`,
+    `  schedule: ${workflow.schedule === undefined ? 'none, runs only when asked' : `${workflow.schedule} (${workflow.timezone})`}${workflow.transaction ? '; all tasks in one transaction' : `; up to ${workflow.concurrency} tasks at once`}`,
     `  parameters: ${
       Object.entries(params)
         .map(([k, v]) => `${k}=${String(v)}`)

@@ -7,8 +7,9 @@ import { checkDeploymentParams, resolveParams, type Trigger, type Workflow } fro
 
 /**
  * Runs each workflow on its cron schedule, and once at start so its tables exist without waiting
- * for the first tick. A tick that finds the previous run of the same workflow still going in
- * this process is skipped and logged; runWorkflow's advisory lock does the same across processes.
+ * for the first tick; a workflow without a schedule runs only when asked (npm run job). A tick
+ * that finds the previous run of the same workflow still going in this process is skipped and
+ * logged; runWorkflow's advisory lock does the same across processes.
  */
 /**
  * Connections the scheduler may need at once: per workflow, its lock connection plus one per
@@ -38,6 +39,7 @@ export class Scheduler {
 
   start(): void {
     for (const workflow of this.workflows) {
+      if (workflow.schedule === undefined) continue;
       const task = createTask(workflow.schedule, (context) => this.tick(workflow, 'schedule', context.date), {
         name: workflow.name,
         timezone: workflow.timezone,

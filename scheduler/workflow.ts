@@ -161,8 +161,11 @@ export interface TaskDefinition<P = Record<string, unknown>> extends TaskOptions
 export interface WorkflowDefinition<S extends ParamSpecs> {
   name: string;
   description: string;
-  /** Cron expression: 5 fields, or 6 with seconds first. */
-  schedule: string;
+  /**
+   * Cron expression: 5 fields, or 6 with seconds first. Absent: the workflow runs only when asked
+   * (`npm run job`), never at start or on a tick, for work that needs a person's parameters.
+   */
+  schedule?: string;
   /** IANA time zone of the schedule (default UTC). */
   timezone?: string;
   params: S;
@@ -199,7 +202,8 @@ export interface TaskKinds<P> {
 export interface Workflow<P = Record<string, unknown>> {
   readonly name: string;
   readonly description: string;
-  readonly schedule: string;
+  /** Absent: runs only when asked. */
+  readonly schedule: string | undefined;
   readonly timezone: string;
   readonly params: ParamSpecs;
   readonly transaction: boolean;
@@ -236,8 +240,8 @@ export function defineWorkflow<S extends ParamSpecs>(definition: WorkflowDefinit
   const tasks = definition.tasks(taskKinds as TaskKinds<ParamsOf<S>>);
   const problems: string[] = [];
   if (!/^[a-z][a-z0-9_]*$/.test(name)) problems.push('the name must be lower_snake_case');
-  const schedule = validateDetailed(definition.schedule);
-  if (!schedule.valid) problems.push(`schedule ${JSON.stringify(definition.schedule)} is not a cron expression`);
+  if (definition.schedule !== undefined && !validateDetailed(definition.schedule).valid)
+    problems.push(`schedule ${JSON.stringify(definition.schedule)} is not a cron expression`);
   const timezone = definition.timezone ?? 'UTC';
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: timezone });

@@ -77,6 +77,7 @@ test('BENCH_QUICK=1 npm run bench writes every section with sane numbers and kee
     '6. Full refreshes back to back',
     '7. Scheduler',
     '8. Growth',
+    '9. Archiving a day of ads',
     'How it was measured',
   ]) {
     expect(section(report, title)).not.toBe('');
@@ -167,8 +168,13 @@ test('BENCH_QUICK=1 npm run bench writes every section with sane numbers and kee
       expect(Number.parseFloat(row[2]!)).toBeLessThanOrEqual(Number.parseFloat(row[1]!));
     }
     expect(rebuild[2]![0]).toMatch(/^12,000 \(all a calendar holds/);
+    // 9: quick mode's 10,000 rows of one day, archived through s3rver; the archive process measured.
+    const [archive] = tableRows(section(report, '9. Archiving a day of ads'));
+    expect(archive![0]).toBe('10,000');
+    expect(archive![2]).toMatch(/^\d+\.\d\d s$/);
+    expect(megabytes(archive![6]!)).toBeGreaterThan(10);
     const targets = tableRows(section(report, 'Targets'));
-    expect(targets.map((row) => row[0])).toEqual(['1', '2', '3', '4', '5', '6', '6', '6']);
+    expect(targets.map((row) => row[0])).toEqual(['1', '2', '3', '4', '5', '6', '6', '6', '9', '9']);
   } else {
     expect(section(report, '1. Loader vs')).toContain('Not run this time');
     expect(section(report, '4. Full rebuild')).toContain('Not run this time');

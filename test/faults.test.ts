@@ -143,6 +143,7 @@ describe('against the shared test server', () => {
       const stopped = await stopProcess(scheduler, 'SIGTERM');
       expect(stopped.code).toBe(0);
       expect(stopped.ms).toBeLessThan(10_000);
+      // The other workflows' start-up runs (api_load: no API here; ads_archive: nothing to archive) do not wait for loans.
       const { rows } = await db.pool.query(
         "SELECT status, error FROM job_runs WHERE trigger = 'startup' AND job = $1",
         [ROLLING_AVERAGE],

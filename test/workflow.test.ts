@@ -3,9 +3,11 @@ import { readConfig } from '../lib/config';
 import { createPool, type Pool } from '../lib/db';
 import { loadFile } from '../loader/loadFile';
 import { ConfigError } from '../lib/errors';
+import { listWorkflows } from '../scheduler/cli';
 import { planWorkflow } from '../scheduler/plan';
 import { runWorkflow, type RunOutcome } from '../scheduler/runWorkflow';
 import { GRACE_MS } from '../scheduler/executor';
+import { Scheduler } from '../scheduler/scheduler';
 import {
   checkDeploymentParams,
   defineWorkflow,
@@ -101,6 +103,26 @@ describe('defining a workflow', () => {
       }),
     });
     expect(workflow.order).toEqual(['build', 'audit', 'publish']);
+  });
+
+  test('without a schedule it runs only when asked: the scheduler neither starts it nor ticks it', async () => {
+    const workflow = defineWorkflow({
+      name: 'w',
+      description: 'test',
+      params: {},
+      tasks: ({ fn }) => ({ only: fn('o', () => 1) }),
+    });
+    expect(workflow.schedule).toBeUndefined();
+    expect(listWorkflows([workflow])).toEqual(['w  no schedule: runs only when asked  — test']);
+    const run = { id: 'x', workflow: 'w', trigger: 'manual' as const, logicalDate: '2021-09-04' };
+    expect(planWorkflow(workflow, {}, run)[1]).toBe('  schedule: none, runs only when asked; up to 2 tasks at once');
+    const { logger, entries } = captureLogger();
+    const scheduler = new Scheduler(db.pool, [workflow], logger);
+    scheduler.start();
+    await sleep(200);
+    await scheduler.stop(1000);
+    expect(entries).toEqual([]);
+    expect((await db.pool.query("SELECT 1 FROM job_runs WHERE job = 'w'")).rowCount).toBe(0);
   });
 });
 
