@@ -121,6 +121,19 @@ test('npm start: a banner that works as pasted, its database for the other comma
   );
   expect(loaded.output).toMatch(/loaded .*fixed\.csv: 1 rows read, 1 loaded \(0 new, 1 updated/);
 
+  // A job from another shell finds the local S3 server as it finds the database: its backup lands
+  // in npm start's bucket folder.
+  const apiUrl = `http://127.0.0.1:${env.ADS_API_PORT}/ads`;
+  const manual = await command(['dist/scheduler/cli.js', 'api_load'], {
+    EMBEDDED_PG_DIR: dataDir,
+    EMBEDDED_S3_DIR: s3Dir,
+    ADS_API_URL: apiUrl,
+  });
+  expect(manual.code).toBe(0);
+  const manualKey = /backup_key="?(backup\/[^" ]+)/.exec(manual.output)?.[1];
+  expect(manualKey).toBeDefined();
+  expect(existsSync(path.join(s3Dir, 'buckets', 'ad-data', `${manualKey}._S3rver_object`))).toBe(true);
+
   // The natural guess of issue 2: the port and the password only. The database is analytics, not postgres.
   const guessed = await command(['dist/lib/migrateMain.js'], {
     EMBEDDED_PG_DIR: dataDir,
@@ -164,6 +177,13 @@ test('npm start: a banner that works as pasted, its database for the other comma
     expect(day.rows).toEqual([{ defaults: 3, liquidations: 30 }]);
     const published = await pool.query('SELECT count(*)::int AS n FROM default_liquidation_rolling_avg_hist');
     expect(published.rows[0].n).toBe(620);
+    // The backups of both starts and of the manual run, each still in the bucket after the restart.
+    const backups = await pool.query<{ backup_key: string }>('SELECT backup_key FROM ad_backups ORDER BY stored_at');
+    expect(backups.rows.length).toBeGreaterThanOrEqual(2);
+    expect(backups.rows.map((row) => row.backup_key)).toContain(manualKey);
+    for (const { backup_key: key } of backups.rows) {
+      expect(existsSync(path.join(s3Dir, 'buckets', 'ad-data', `${key}._S3rver_object`))).toBe(true);
+    }
   } finally {
     await pool.end();
   }
