@@ -71,6 +71,7 @@ export interface ExecuteOptions {
 /** How long a stopped task gets to let go of its connection before the connection is closed. */
 export const GRACE_MS = 2000;
 const CANCELLED = 'cancelled: the scheduler is shutting down';
+const CONDITION_FALSE = 'its condition (when) is false';
 
 class Stopped extends Error {}
 
@@ -114,8 +115,10 @@ export async function executeWorkflow(options: ExecuteOptions): Promise<Executio
       attempt: attempt.attempt,
       ...(attempt.error !== undefined ? { error: attempt.error } : {}),
     };
+    // A false condition is a branch taken, not a problem: only the other skips are warnings.
+    const warning = attempt.status === 'retried' || (attempt.status === 'skipped' && attempt.error !== CONDITION_FALSE);
     if (attempt.status === 'failed') logger.error('', fields);
-    else if (attempt.status === 'retried' || attempt.status === 'skipped') logger.warn('', fields);
+    else if (warning) logger.warn('', fields);
     else logger.info('', fields);
     await options.record?.(attempt).catch(() => undefined);
   };
@@ -352,7 +355,7 @@ export async function executeWorkflow(options: ExecuteOptions): Promise<Executio
             continue;
           }
           if (!go) {
-            await skip(name, 'its condition (when) is false');
+            await skip(name, CONDITION_FALSE);
             continue;
           }
         }

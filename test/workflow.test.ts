@@ -270,8 +270,16 @@ describe('conditions, fan-out, retries, timeouts and failures', () => {
         after_full: fn('after full', () => 'x', { after: ['full'] }),
       }),
     });
-    const outcome = await run(workflow);
+    const { logger, entries } = captureLogger();
+    const request = { trigger: 'manual' as const, params: resolveParams(workflow), now: clock };
+    const outcome = await runWorkflow(db.pool, workflow, request, logger);
     expect(outcome.status).toBe('succeeded');
+    // A false condition is a branch taken (info); a task skipped because the one before it was, a warning.
+    const skipped = entries.filter((entry) => entry.status === 'skipped');
+    expect(Object.fromEntries(skipped.map((entry) => [entry.task, entry.level]))).toEqual({
+      full: 'info',
+      after_full: 'warn',
+    });
     expect(Object.fromEntries(Object.entries(outcome.tasks!).map(([k, v]) => [k, v.status]))).toEqual({
       count: 'succeeded',
       full: 'skipped',
