@@ -84,9 +84,16 @@ export class RejectSpool {
 
   private nextBlock(): void {
     if (this.used === 0) return;
-    this.keep(this.block.subarray(0, this.used));
-    this.block = Buffer.allocUnsafe(BLOCK_BYTES);
+    const full = this.block.subarray(0, this.used);
     this.used = 0;
+    if (this.spill !== undefined) {
+      // Written at once, so the same block takes the next lines: a new megabyte per block piled
+      // up as external memory faster than the collector freed it (+40 MB RSS at 6 million rejects).
+      writeSync(this.spill.fd, full);
+      return;
+    }
+    this.keep(full);
+    this.block = Buffer.allocUnsafe(BLOCK_BYTES);
   }
 
   private keep(block: Buffer): void {
