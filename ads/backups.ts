@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PoolClient } from '../lib/db';
-import { ConfigError, describeError, InputError } from '../lib/errors';
-import { ObjectStoreError, type ObjectStore } from '../lib/objectStore';
+import { ConfigError, describeError, InputError, ObjectStoreError } from '../lib/errors';
+import type { ObjectStore } from '../lib/objectStore';
 import { querySqlFile } from '../lib/sqlFiles';
 import { BACKUP_PREFIX, backupKey, parseBackupKey } from './backupKeys';
 

@@ -33,6 +33,11 @@ export class JobFailedError extends AppError {
   readonly exitCode = 1;
 }
 
+/** The object store failed or refused: the message names the bucket, the key and the endpoint. */
+export class ObjectStoreError extends AppError {
+  readonly exitCode = 1;
+}
+
 /** PostgreSQL error codes the code reacts to, by name (https://www.postgresql.org/docs/current/errcodes-appendix.html). */
 export const PgErrorCode = {
   uniqueViolation: '23505',

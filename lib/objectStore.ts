@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { S3Config } from './config';
-import { AppError, describeError } from './errors';
+import { AppError, describeError, ObjectStoreError } from './errors';
 
 /**
  * Where the stack's files go: one S3 bucket, through the AWS SDK v3, for every pipeline that
@@ -23,11 +23,6 @@ import { AppError, describeError } from './errors';
  * that what the server stored is what was sent. Keys are made by the callers' key functions,
  * never from raw input here.
  */
-
-/** The object store failed or refused: the message names the bucket, the key and the endpoint. */
-export class ObjectStoreError extends AppError {
-  readonly exitCode = 1;
-}
 
 export interface StoredObject {
   key: string;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { readConfig } from '../lib/config';
 import { runningLocalS3, startLocalS3 } from '../lib/localS3';
-import { ObjectStoreError } from '../lib/objectStore';
+import { ObjectStoreError } from '../lib/errors';
 import { tempDir } from './support/files';
 import { killStarted, startNode, startProcess, waitUntil } from './support/processes';
 import { startTestS3, type TestS3 } from './support/s3';

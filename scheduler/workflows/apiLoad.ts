@@ -1,9 +1,9 @@
+import { withAdsBucket } from '../../ads/adsBucket';
 import { parseBackupKey } from '../../ads/backupKeys';
 import { readBackup, storeBackup, type Backup } from '../../ads/backups';
 import { fetchAdsResponse } from '../../ads/fetchResponse';
 import { loadResponse } from '../../ads/loadResponse';
 import type { Config } from '../../lib/config';
-import { ObjectStore } from '../../lib/objectStore';
 import { querySqlFile } from '../../lib/sqlFiles';
 import { defineWorkflow, type ParamSpec, type TaskContext, type TaskResult } from '../workflow';
 
@@ -32,15 +32,6 @@ const backupKeyParam: ParamSpec<string> = {
         },
 };
 
-async function withStore<T>(config: Config, work: (store: ObjectStore) => Promise<T>): Promise<T> {
-  const store = new ObjectStore(config.s3, config.ads.bucket);
-  try {
-    return await work(store);
-  } finally {
-    store.close();
-  }
-}
-
 /** What the run's backups are named after: its tick, or its start (as job_runs recorded them). */
 async function logicalTime(ctx: TaskContext<Params>): Promise<Date> {
   const { rows } = await querySqlFile<{ logical_time: Date }>(ctx.db, 'ads/run_logical_time.sql', [ctx.run.id]);
@@ -54,14 +45,14 @@ async function backUpResponse(ctx: TaskContext<Params>, config: Config): Promise
   const receivedAt = ctx.now();
   ctx.log.info('response received', { api: apiUrl, bytes: body.length, api_ms: durationMs });
   const options = { logicalTime: await logicalTime(ctx), runId: ctx.run.id, receivedAt, signal: ctx.signal };
-  const backup = await withStore(config, (store) => storeBackup(store, ctx.db, body, options));
+  const backup = await withAdsBucket(config, (store) => storeBackup(store, ctx.db, body, options));
   ctx.log.info('response backed up', { backup_key: backup.key, bytes: backup.bytes, sha256: backup.sha256 });
   return backup;
 }
 
 async function loadStoredResponse(ctx: TaskContext<Params>, config: Config): Promise<TaskResult> {
   const key = ctx.params.backup_key !== '' ? ctx.params.backup_key : (ctx.upstream.backup as Backup).key;
-  const summary = await withStore(config, async (store) => {
+  const summary = await withAdsBucket(config, async (store) => {
     const { backup, body } = await readBackup(store, ctx.db, key, ctx.signal);
     return loadResponse(ctx.db, backup, body, store.url(key));
   });
