@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { from as copyFrom } from 'pg-copy-streams';
 import { inTransaction, type PoolClient } from '../lib/db';
+import { DigestStream } from '../lib/digestStream';
 import { JobFailedError } from '../lib/errors';
 import type { ObjectStore } from '../lib/objectStore';
 import { querySqlFile, readSql } from '../lib/sqlFiles';
@@ -33,22 +32,6 @@ interface LiveArchive {
   sha256: string;
 }
 
-/** Counts and hashes the bytes going through: the object as it is read, compared with its record. */
-class Digest extends Transform {
-  private readonly hash = createHash('sha256');
-  bytes = 0;
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    done(null, chunk);
-  }
-
-  sha256(): string {
-    return this.hash.digest('hex');
-  }
-}
-
 /** One archive's lines into the temporary table, checked against its ad_archives row. */
 async function copyArchiveIn(
   db: PoolClient,
@@ -56,7 +39,7 @@ async function copyArchiveIn(
   archive: LiveArchive,
   signal: AbortSignal,
 ): Promise<number> {
-  const digest = new Digest();
+  const digest = new DigestStream();
   // The object first: once a COPY is started, the connection does nothing else until it ends.
   const object = await store.getStream(archive.archive_key, signal);
   const copy = db.query(copyFrom(readSql('ads/restore_copy.sql')));

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   CreateBucketCommand,
@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { S3Config } from './config';
+import { DigestStream } from './digestStream';
 import { AppError, describeError, ObjectStoreError } from './errors';
 
 /**
@@ -160,16 +161,8 @@ export class ObjectStore {
     body: Readable,
     options: { contentType?: string; contentEncoding?: string; signal?: AbortSignal } = {},
   ): Promise<StoredObject> {
-    const hash = createHash('sha256');
-    let bytes = 0;
     const counted = new PassThrough();
-    const counting = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        done(null, chunk);
-      },
-    });
+    const counting = new DigestStream();
     const upload = new Upload({
       client: this.client,
       partSize: PART_BYTES,
@@ -194,8 +187,8 @@ export class ObjectStore {
     } finally {
       options.signal?.removeEventListener('abort', abort);
     }
-    await this.expectSize(key, bytes, options.signal);
-    return { key, bytes, sha256: hash.digest('hex'), etag };
+    await this.expectSize(key, counting.bytes, options.signal);
+    return { key, bytes: counting.bytes, sha256: counting.sha256(), etag };
   }
 
   private async expectSize(key: string, bytes: number, signal?: AbortSignal): Promise<void> {

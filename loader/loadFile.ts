@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
+import { DigestStream } from '../lib/digestStream';
 import { describeError, InputError } from '../lib/errors';
 import { isConnectionError, lease, type Pool, type PoolClient } from '../lib/db';
 import { projectRoot, querySqlFile } from '../lib/sqlFiles';
@@ -88,31 +88,6 @@ interface Fingerprint {
   bytes: number;
 }
 
-/** Passes the file's bytes through, hashing and counting them on the way. */
-class FileDigest extends Transform {
-  private readonly hash = createHash('sha256');
-  bytesRead = 0;
-
-  constructor(private readonly onBytes: (bytesRead: number) => void) {
-    super();
-  }
-
-  override _transform(
-    chunk: Buffer,
-    _encoding: BufferEncoding,
-    done: (error?: Error | null, data?: Buffer) => void,
-  ): void {
-    this.hash.update(chunk);
-    this.bytesRead += chunk.length;
-    this.onBytes(this.bytesRead);
-    done(null, chunk);
-  }
-
-  fingerprint(): Fingerprint {
-    return { sha256: this.hash.digest('hex'), bytes: this.bytesRead };
-  }
-}
-
 function explainReadError(file: string, error: unknown): Error {
   if (error instanceof InputError) return error;
   const code = (error as NodeJS.ErrnoException).code;
@@ -137,9 +112,9 @@ async function readFile(file: string, options: LoadOptions, stages: [...Transfor
 }
 
 async function hashFile(file: string, totalBytes: number, options: LoadOptions): Promise<Fingerprint> {
-  const digest = new FileDigest((bytesRead) => options.onProgress?.(bytesRead, totalBytes));
+  const digest = new DigestStream((bytesRead) => options.onProgress?.(bytesRead, totalBytes));
   await readFile(file, options, [digest, new Writable({ write: (_chunk, _encoding, done) => done() })]);
-  return digest.fingerprint();
+  return { sha256: digest.sha256(), bytes: digest.bytes };
 }
 
 /** COPYs the file's valid rows into `target`; its rejects go to the spool. */
@@ -153,12 +128,12 @@ async function copyRows(
   options: LoadOptions,
 ): Promise<{ encoder: RowEncoder; read: Fingerprint }> {
   const encoder = new RowEncoder(file, loadId, rejects);
-  const digest = new FileDigest((bytesRead) => options.onProgress?.(bytesRead, totalBytes));
+  const digest = new DigestStream((bytesRead) => options.onProgress?.(bytesRead, totalBytes));
   const copy = client.query(
     copyFrom(`COPY ${target} (repayment_date, number_of_loans, defaults, liquidations, load_id) FROM STDIN`),
   );
   await readFile(file, options, [digest, encoder, copy]);
-  return { encoder, read: digest.fingerprint() };
+  return { encoder, read: { sha256: digest.sha256(), bytes: digest.bytes } };
 }
 
 /**
