@@ -1,24 +1,7 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { Writable } from 'node:stream';
 import { JsonLinesFromCopy, JsonLinesToCopy } from '../ads/copyJsonLines';
+import { throughTransform } from './support/streams';
 
 /** JSON Lines through COPY's text format: backslashes undone and redone exactly, across any chunking. */
-
-async function through(transform: NodeJS.ReadWriteStream, chunks: readonly Buffer[]): Promise<Buffer> {
-  const out: Buffer[] = [];
-  await pipeline(
-    Readable.from(chunks),
-    transform,
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        out.push(chunk);
-        done();
-      },
-    }),
-  );
-  return Buffer.concat(out);
-}
 
 /** The text cut into chunks of `size` bytes: every boundary, including between the two bytes of `\\`. */
 function chunked(text: string, size: number): Buffer[] {
@@ -42,7 +25,7 @@ test.each([1, 2, 3, 7, 64, 100_000])(
   'COPY text back to JSON Lines in chunks of %i bytes, rows counted',
   async (size) => {
     const decoder = new JsonLinesFromCopy();
-    const out = await through(decoder, chunked(copyText, size));
+    const out = await throughTransform(decoder, chunked(copyText, size));
     expect(out.toString()).toBe(jsonLines);
     expect(
       out
@@ -56,7 +39,7 @@ test.each([1, 2, 3, 7, 64, 100_000])(
 );
 
 test.each([1, 2, 5, 100_000])('JSON Lines to COPY text in chunks of %i bytes', async (size) => {
-  expect((await through(new JsonLinesToCopy(), chunked(jsonLines, size))).toString()).toBe(copyText);
+  expect((await throughTransform(new JsonLinesToCopy(), chunked(jsonLines, size))).toString()).toBe(copyText);
 });
 
 test.each([
@@ -65,11 +48,11 @@ test.each([
   ['an escape split across chunks', ['ab\\', 't\n']],
 ])('anything but \\\\ is not JSON text and stops the stream: %s', async (_what, input) => {
   const chunks = (Array.isArray(input) ? input : [input]).map((text) => Buffer.from(text));
-  await expect(through(new JsonLinesFromCopy(), chunks)).rejects.toThrow(/COPY wrote the escape \\[ntN]/);
+  await expect(throughTransform(new JsonLinesFromCopy(), chunks)).rejects.toThrow(/COPY wrote the escape \\[ntN]/);
 });
 
 test('a stream cut between the two backslashes of an escape is an error, not a lost byte', async () => {
-  await expect(through(new JsonLinesFromCopy(), [Buffer.from('{"a":"\\\\\\')])).rejects.toThrow(
+  await expect(throughTransform(new JsonLinesFromCopy(), [Buffer.from('{"a":"\\\\\\')])).rejects.toThrow(
     /ended inside an escape/,
   );
 });

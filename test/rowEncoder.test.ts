@@ -1,10 +1,9 @@
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { seededRandom } from '../data/generateLoans';
 import { RowEncoder } from '../loader/rowEncoder';
 import { validateRow } from '../loader/validateRow';
 import { mapHeader } from '../loader/header';
 import { HEADER } from './support/files';
+import { throughTransform } from './support/streams';
 
 /**
  * The encoder has a fast path for plain lines and a general one for everything else. These tests
@@ -54,18 +53,7 @@ async function encode(content: Buffer, chunkSizes: number[] = [content.length]):
     chunks.push(content.subarray(at, at + size));
     at += size;
   }
-  const out: Buffer[] = [];
-  await pipeline(
-    Readable.from(chunks),
-    encoder,
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        out.push(chunk);
-        done();
-      },
-    }),
-  );
-  const rows = Buffer.concat(out)
+  const rows = (await throughTransform(encoder, chunks))
     .toString()
     .split('\n')
     .filter((line) => line !== '')
