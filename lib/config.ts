@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { validateDetailed } from 'node-cron';
 import { runningServerConnection } from './embeddedPostgres';
@@ -50,6 +51,32 @@ export interface Config {
   embeddedS3: { dataDir: string; port: number };
   /** The ads pipeline (docs/ads.md): its API service, where api_load calls it, its bucket and schedules. */
   ads: AdsConfig;
+  /** The event lake (docs/lake.md). */
+  lake: LakeConfig;
+}
+
+/** Where the lake's files are: a folder (absolute), or a bucket and a key prefix ('' or ending in '/'). */
+export type LakeLocation = { kind: 'folder'; root: string } | { kind: 's3'; bucket: string; prefix: string };
+
+export interface LakeConfig {
+  /** LAKE_URI as given, for log lines. */
+  uri: string;
+  location: LakeLocation;
+  /** What lake_ingest takes new files from (LAKE_INBOX): a folder or s3:// prefix, like the ingest command's arguments. */
+  inbox: string;
+  /** DuckDB's memory limit and threads for the lake's work: what bounds an ingest's memory. */
+  memoryLimitMb: number;
+  threads: number;
+  /** Where DuckDB spills and an ingest stages its files (absolute); a folder lake stages inside its root instead, so files arrive by rename. */
+  tempDir: string;
+  /** What compaction aims for. */
+  targetFileBytes: number;
+  /** How long a file replaced by compaction, or a file no catalog row names, is kept before maintenance deletes it. */
+  fileGraceMs: number;
+  ingestSchedule: string;
+  compactSchedule: string;
+  maintenanceSchedule: string;
+  kpisSchedule: string;
 }
 
 export interface S3Config {
@@ -285,6 +312,40 @@ function readS3(read: Reader, embeddedDir: string): S3Config {
   };
 }
 
+/** LAKE_URI and LAKE_INBOX: s3://bucket[/prefix], or a folder (relative to the project). */
+function readLakeLocation(read: Reader, name: string, value: string): LakeLocation {
+  const s3 = /^s3:\/\/([^/]*)(?:\/(.*))?$/.exec(value);
+  if (s3 === null) return { kind: 'folder', root: path.resolve(projectRoot, value) };
+  const bucket = s3[1]!;
+  if (!BUCKET_NAME.test(bucket) || bucket.includes('..')) {
+    read.problems.push(
+      `${name}=${JSON.stringify(value)}: expected s3://<bucket>/<prefix> with an S3 bucket name, or a folder`,
+    );
+  }
+  const prefix = (s3[2] ?? '').replace(/\/+$/, '');
+  return { kind: 's3', bucket, prefix: prefix === '' ? '' : `${prefix}/` };
+}
+
+function readLake(read: Reader): LakeConfig {
+  const uri = read.string('LAKE_URI', '.lakedata');
+  const inbox = read.string('LAKE_INBOX', 'data/events');
+  const inboxLocation = readLakeLocation(read, 'LAKE_INBOX', inbox);
+  return {
+    uri,
+    location: readLakeLocation(read, 'LAKE_URI', uri),
+    inbox: inboxLocation.kind === 'folder' ? inboxLocation.root : inbox,
+    memoryLimitMb: read.integer('LAKE_MEMORY_MB', 512, 128, 1024 * 1024, ' of MB'),
+    threads: read.integer('LAKE_THREADS', 2, 1, 256),
+    tempDir: path.resolve(projectRoot, read.string('LAKE_TMP_DIR', os.tmpdir())),
+    targetFileBytes: read.integer('LAKE_TARGET_FILE_MB', 128, 1, 1024 * 1024, ' of MB') * 1024 * 1024,
+    fileGraceMs: read.integer('LAKE_FILE_GRACE', 3600, 0, 30 * 86400, ' of seconds') * 1000,
+    ingestSchedule: readCronSchedule(read, 'LAKE_INGEST_SCHEDULE', '*/10 * * * *'),
+    compactSchedule: readCronSchedule(read, 'LAKE_COMPACT_SCHEDULE', '15 * * * *'),
+    maintenanceSchedule: readCronSchedule(read, 'LAKE_MAINTENANCE_SCHEDULE', '45 3 * * *'),
+    kpisSchedule: readCronSchedule(read, 'EVENT_KPIS_SCHEDULE', '30 1 * * *'),
+  };
+}
+
 function readAds(read: Reader): AdsConfig {
   const seed =
     read.optional('ADS_API_SEED') === undefined ? undefined : read.integer('ADS_API_SEED', 0, 0, 2 ** 31 - 1);
@@ -345,6 +406,7 @@ export function readConfig(env: Env = process.env): Config {
     s3: readS3(read, embeddedS3.dataDir),
     embeddedS3,
     ads: readAds(read),
+    lake: readLake(read),
   };
   if (read.problems.length > 0) {
     throw new ConfigError(`invalid configuration: ${read.problems.join('; ')}`);

@@ -37,6 +37,18 @@ export const ADS_ENVIRONMENT = [
   ['API_LOAD_SCHEDULE, ADS_ARCHIVE_SCHEDULE', 'when api_load (0 * * * *) and ads_archive (30 0 * * *) run'],
 ] as const;
 
+/** The variables of the event lake's commands and workflows (docs/lake.md). */
+export const LAKE_ENVIRONMENT = [
+  ['LAKE_URI', 'the lake: a folder (.lakedata) or s3://bucket/prefix'],
+  ['LAKE_INBOX', 'where lake_ingest finds new files: a folder (data/events) or s3://bucket/prefix'],
+  ['LAKE_MEMORY_MB, LAKE_THREADS', "DuckDB's memory limit (512) and threads (2) for the lake's work"],
+  ['LAKE_TMP_DIR', 'where an ingest keeps its working database and DuckDB spills (the system temp folder)'],
+  [
+    'LAKE_TARGET_FILE_MB, LAKE_FILE_GRACE',
+    'compaction target (128), seconds before replaced or orphan files are deleted (3600)',
+  ],
+] as const;
+
 /** The variables of every command that logs. */
 export const LOG_ENVIRONMENT = [
   ['LOG_FORMAT', 'text or json (text)'],

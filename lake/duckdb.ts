@@ -1,0 +1,89 @@
+import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { readSql } from '../lib/sqlFiles';
+
+/**
+ * DuckDB for the lake's work (sql/lake/duckdb/*.sql): Parquet writing and reading, and JSON. Each
+ * piece of work opens its own database, in memory or in a file of its temporary folder, with the
+ * memory limit and threads of LAKE_MEMORY_MB and LAKE_THREADS and a spill folder beside it, so
+ * that its memory stays bounded whatever the size of the data; closing it frees everything.
+ *
+ * File paths cannot be bound parameters of COPY or read_parquet, so the .sql files name them as
+ * {{name}} and literal() quotes them here, once; every other value is a bound parameter ($1 …).
+ */
+
+export interface DuckDbOptions {
+  /** A database file (absent: in memory). */
+  file?: string;
+  memoryLimitMb: number;
+  threads: number;
+  /** Where DuckDB spills what does not fit in memory. */
+  spillDir: string;
+}
+
+/** A SQL string literal: the only way a path enters the text of a statement. */
+export function literal(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** A DuckDB list of string literals, e.g. the files of a read_parquet. */
+export function literalList(values: readonly string[]): string {
+  return `[${values.map(literal).join(', ')}]`;
+}
+
+export class DuckDb {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly connection: DuckDBConnection,
+  ) {}
+
+  static async open(options: DuckDbOptions): Promise<DuckDb> {
+    const instance = await DuckDBInstance.create(options.file ?? ':memory:', {
+      memory_limit: `${options.memoryLimitMb}MB`,
+      threads: String(options.threads),
+      temp_directory: options.spillDir,
+      // Rows keep no order the lake relies on; without it DuckDB needs less memory to write.
+      preserve_insertion_order: 'false',
+      // The lake reads only what the stack gives it; no extension may be fetched behind its back.
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+    });
+    const connection = await instance.connect();
+    // TIMESTAMPTZ values print and convert in UTC, whatever the machine's zone.
+    await connection.run("SET TimeZone = 'UTC'");
+    return new DuckDb(instance, connection);
+  }
+
+  /** The text of sql/lake/duckdb/<name>.sql with its {{placeholders}} filled in. */
+  static statement(name: string, literals: Record<string, string> = {}): string {
+    return readSql(`lake/duckdb/${name}.sql`).replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
+      const value = literals[key];
+      if (value === undefined) throw new Error(`sql/lake/duckdb/${name}.sql: no value for {{${key}}}`);
+      return value;
+    });
+  }
+
+  async run(name: string, values: DuckDBValue[] = [], literals: Record<string, string> = {}): Promise<void> {
+    await this.connection.run(DuckDb.statement(name, literals), values);
+  }
+
+  /** The rows of a statement as plain objects (BIGINT as bigint). */
+  async rows<T>(name: string, values: DuckDBValue[] = [], literals: Record<string, string> = {}): Promise<T[]> {
+    const reader = await this.connection.runAndReadAll(DuckDb.statement(name, literals), values);
+    return reader.getRowObjects() as T[];
+  }
+
+  /** The rows of any SQL text, for the query command. */
+  async rowsOf(sql: string): Promise<{ columns: string[]; rows: Record<string, unknown>[] }> {
+    const reader = await this.connection.runAndReadAll(sql);
+    return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() as Record<string, unknown>[] };
+  }
+
+  appender(table: string): Promise<DuckDBAppender> {
+    return this.connection.createAppender(table);
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}

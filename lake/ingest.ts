@@ -1,0 +1,441 @@
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import type { DuckDBAppender } from '@duckdb/node-api';
+import type { Config } from '../lib/config';
+import { inTransaction, type Pool, type PoolClient } from '../lib/db';
+import { DigestStream } from '../lib/digestStream';
+import { PgErrorCode, describeError } from '../lib/errors';
+import type { Logger } from '../lib/logger';
+import { querySqlFile } from '../lib/sqlFiles';
+import { addFiles, lockPartitions, partitionFiles, type CatalogFile } from './catalog';
+import { DuckDb, literal, literalList } from './duckdb';
+import { eachLimited, type LakeStore } from './lakeStore';
+import { parseEventsPath, quarantinePath, type Partition } from './partitions';
+import { sourceLines, type BadLine } from './sourceLines';
+import type { Source } from './sources';
+import { MAX_LINE_BYTES, validateEventLine, type QuarantineReason } from './validateEvent';
+
+/**
+ * One source into the lake (docs/lake.md, "Ingest"). Its lines are read once, checked
+ * (lake/validateEvent.ts) and appended to a DuckDB database of the ingest's own, on disk and
+ * bounded in memory; the malformed ones, with their exact bytes, to its quarantine. Then,
+ * holding the locks of the partitions it writes, it drops the events whose id the lake already
+ * has there, writes Parquet into a staging folder, moves the files into the lake, and adds them
+ * to the catalog in the transaction that marks the ingest succeeded. Until that commit nothing
+ * of it is visible; after a crash its files are orphans that lake maintenance deletes, and the
+ * same source can be ingested again.
+ */
+
+export interface IngestContext {
+  db: Pool;
+  lake: LakeStore;
+  config: Config;
+  log: Logger;
+  /** The workflow run, recorded with the ingest. */
+  runId?: string;
+  signal?: AbortSignal;
+}
+
+export interface IngestSummary {
+  source: string;
+  /** unchanged: this version of the source was ingested before, and it was not read again. */
+  status: 'succeeded' | 'skipped' | 'unchanged';
+  ingestId: number;
+  /** For skipped and unchanged: the ingest that took these bytes. */
+  sameAs?: number;
+  linesRead: number;
+  eventsWritten: number;
+  quarantined: number;
+  duplicates: number;
+  blankLines: number;
+  reasons: Partial<Record<QuarantineReason, number>>;
+  files: number;
+  bytes: number;
+  sourceBytes: number;
+  durationMs: number;
+}
+
+// Lines appended to DuckDB between two stage_lines.sql: enough for DuckDB to use its threads, few enough to stay small.
+const LINES_PER_BATCH = 100_000;
+// Partitions written by one COPY: each has a file open while it runs (about half a MiB of buffers per thread).
+const PARTITIONS_PER_COPY = 128;
+const PUBLISH_AT_ONCE = 8;
+// JSON whitespace: a line of only these is blank, counted and skipped.
+const BLANK = /^[ \t\r]*$/;
+
+interface StagedSource {
+  linesRead: number;
+  blankLines: number;
+  sourceBytes: number;
+  sha256: string;
+}
+
+class Stager {
+  linesRead = 0;
+  blankLines = 0;
+  private inBatch = 0;
+
+  private constructor(
+    private readonly duck: DuckDb,
+    private raw: DuckDBAppender,
+    private readonly quarantine: DuckDBAppender,
+    private readonly source: Source,
+    private readonly nowMs: number,
+  ) {}
+
+  static async open(duck: DuckDb, source: Source, nowMs: number): Promise<Stager> {
+    await duck.run('ingest_tables');
+    return new Stager(duck, await duck.appender('raw_lines'), await duck.appender('quarantined'), source, nowMs);
+  }
+
+  private quarantined(line: number, reason: QuarantineReason, detail: string, raw: Buffer): void {
+    this.quarantine.appendBigInt(BigInt(line));
+    this.quarantine.appendVarchar(reason);
+    this.quarantine.appendVarchar(detail);
+    this.quarantine.appendBlob(raw);
+    this.quarantine.endRow();
+  }
+
+  private bad(line: number, bad: BadLine): void {
+    const detail =
+      bad.reason === 'line_too_long'
+        ? `the line is ${bad.raw.length} bytes long, more than ${MAX_LINE_BYTES}`
+        : 'the line is not valid UTF-8';
+    this.quarantined(line, bad.reason, detail, bad.raw);
+  }
+
+  async add(firstLine: number, lines: readonly (string | BadLine)[]): Promise<void> {
+    const context = {
+      nowMs: this.nowMs,
+      ...(this.source.expectedType === undefined ? {} : { expectedType: this.source.expectedType }),
+    };
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      const number = firstLine + i;
+      if (typeof line !== 'string') {
+        this.bad(number, line);
+        continue;
+      }
+      if (BLANK.test(line)) {
+        this.blankLines++;
+        continue;
+      }
+      const checked = validateEventLine(line, context);
+      if (!checked.ok) {
+        this.quarantined(number, checked.reason, checked.detail, Buffer.from(line, 'utf8'));
+        continue;
+      }
+      this.raw.appendBigInt(BigInt(number));
+      this.raw.appendVarchar(checked.id);
+      this.raw.appendVarchar(checked.type);
+      this.raw.appendDouble(checked.createdAtMs);
+      this.raw.appendVarchar(line);
+      this.raw.endRow();
+      if (++this.inBatch === LINES_PER_BATCH) await this.flush();
+    }
+    this.linesRead = firstLine + lines.length - 1;
+  }
+
+  private async flush(): Promise<void> {
+    this.raw.closeSync();
+    await this.duck.run('stage_lines');
+    this.raw = await this.duck.appender('raw_lines');
+    this.inBatch = 0;
+  }
+
+  async finish(): Promise<void> {
+    await this.flush();
+    this.raw.closeSync();
+    this.quarantine.closeSync();
+  }
+}
+
+/** Reads the whole source into the ingest's DuckDB tables, hashing its bytes as stored. */
+async function stageSource(duck: DuckDb, source: Source, nowMs: number, signal?: AbortSignal): Promise<StagedSource> {
+  const stager = await Stager.open(duck, source, nowMs);
+  const digest = new DigestStream();
+  const consume = async (input: AsyncIterable<unknown>): Promise<void> => {
+    for await (const chunk of sourceLines(input as Readable)) await stager.add(chunk.firstLine, chunk.lines);
+  };
+  const input = await source.open(signal);
+  const options = signal === undefined ? {} : { signal };
+  if (source.gzip) await pipeline(input, digest, createGunzip({ chunkSize: 1024 * 1024 }), consume, options);
+  else await pipeline(input, digest, consume, options);
+  await stager.finish();
+  return {
+    linesRead: stager.linesRead,
+    blankLines: stager.blankLines,
+    sourceBytes: digest.bytes,
+    sha256: digest.sha256(),
+  };
+}
+
+interface StagedPartition extends Partition {
+  key: string;
+  events: number;
+}
+
+async function stagedPartitions(duck: DuckDb): Promise<StagedPartition[]> {
+  const rows = await duck.rows<{ type: string; date: string; hour: string; key: string; events: bigint }>(
+    'staged_partitions',
+  );
+  return rows.map((row) => ({
+    type: row.type,
+    date: row.date,
+    hour: Number(row.hour),
+    key: row.key,
+    events: Number(row.events),
+  }));
+}
+
+interface WrittenFile extends CatalogFile {
+  localFile: string;
+}
+
+type StatsEntry = { key: string; value: unknown };
+
+/** created_at's min and max from COPY's RETURN_STATS (text such as 2026-12-01 05:00:00.123+00). */
+function createdAtRange(statistics: StatsEntry[]): { min: Date; max: Date } {
+  const column = statistics.find((entry) => entry.key === '"created_at"');
+  const values = Object.fromEntries(((column?.value ?? []) as StatsEntry[]).map((e) => [e.key, String(e.value)]));
+  const toDate = (text: string | undefined): Date =>
+    new Date(`${(text ?? '').replace(' ', 'T').replace(/\+00$/, '')}Z`);
+  const range = { min: toDate(values.min), max: toDate(values.max) };
+  if (Number.isNaN(range.min.getTime()) || Number.isNaN(range.max.getTime())) {
+    throw new Error(`DuckDB's statistics of a written file have no created_at range: ${JSON.stringify(column)}`);
+  }
+  return range;
+}
+
+/** Writes the staged events, a range of partitions per COPY, into folder; one or more files per partition. */
+async function writeEvents(
+  duck: DuckDb,
+  partitions: StagedPartition[],
+  folder: string,
+  ingestId: number,
+): Promise<WrittenFile[]> {
+  const files: WrittenFile[] = [];
+  for (let i = 0; i < partitions.length; i += PARTITIONS_PER_COPY) {
+    const group = partitions.slice(i, i + PARTITIONS_PER_COPY);
+    const target = path.join(folder, `part-${i / PARTITIONS_PER_COPY}`);
+    const reader = await duck.connection.runAndReadAll(
+      DuckDb.statement('write_events', { folder: literal(target), name: literal(`ingest-${ingestId}-{i}`) }),
+      [group[0]!.key, group.at(-1)!.key, BigInt(ingestId)],
+    );
+    for (const stats of reader.getRowObjectsJson()) {
+      const localFile = String(stats.filename);
+      const relative = `events/${path.relative(target, localFile).split(path.sep).join('/')}`;
+      const partition = parseEventsPath(relative);
+      if (partition === undefined) throw new Error(`DuckDB wrote ${localFile}, which is not a lake partition's file`);
+      const range = createdAtRange(stats.column_statistics as StatsEntry[]);
+      files.push({
+        path: relative,
+        localFile,
+        content: 'events',
+        partition,
+        rows: Number(stats.count),
+        bytes: Number(stats.file_size_bytes),
+        minCreatedAt: range.min,
+        maxCreatedAt: range.max,
+        ingestId,
+      });
+    }
+  }
+  return files;
+}
+
+async function writeQuarantine(
+  duck: DuckDb,
+  folder: string,
+  ingestId: number,
+  source: Source,
+  startedAt: Date,
+): Promise<{ file?: WrittenFile; reasons: Partial<Record<QuarantineReason, number>>; count: number }> {
+  const rows = await duck.rows<{ reason: QuarantineReason; n: bigint }>('quarantine_reasons');
+  const reasons = Object.fromEntries(rows.map((row) => [row.reason, Number(row.n)])) as Partial<
+    Record<QuarantineReason, number>
+  >;
+  const count = rows.reduce((sum, row) => sum + Number(row.n), 0);
+  if (count === 0) return { reasons, count };
+  const localFile = path.join(folder, `quarantine-${ingestId}.parquet`);
+  await duck.run('write_quarantine', [BigInt(ingestId), source.uri], { file: literal(localFile) });
+  const relative = quarantinePath(ingestId, startedAt);
+  const { size } = await stat(localFile);
+  const date = startedAt.toISOString().slice(0, 10);
+  return {
+    reasons,
+    count,
+    file: { path: relative, localFile, content: 'quarantine', date, rows: count, bytes: size, ingestId },
+  };
+}
+
+interface Started {
+  ingestId: number;
+  startedAt: Date;
+}
+
+async function startIngest(client: PoolClient, source: Source, runId: string | undefined): Promise<Started> {
+  const { rows } = await querySqlFile<{ ingest_id: string; started_at: Date }>(client, 'lake/start_ingest.sql', [
+    source.uri,
+    source.version,
+    runId ?? null,
+  ]);
+  const ingestId = Number(rows[0]!.ingest_id);
+  await querySqlFile(client, 'lake/hold_ingest.sql', [ingestId]);
+  return { ingestId, startedAt: rows[0]!.started_at };
+}
+
+async function sameBytes(client: PoolClient, sha256: string): Promise<number | undefined> {
+  const { rows } = await querySqlFile<{ ingest_id: string }>(client, 'lake/ingested_bytes.sql', [sha256]);
+  return rows[0] === undefined ? undefined : Number(rows[0].ingest_id);
+}
+
+function emptySummary(
+  source: Source,
+  ingestId: number,
+  sameAs: number,
+  status: 'skipped' | 'unchanged',
+): IngestSummary {
+  return {
+    source: source.uri,
+    status,
+    ingestId,
+    sameAs,
+    linesRead: 0,
+    eventsWritten: 0,
+    quarantined: 0,
+    duplicates: 0,
+    blankLines: 0,
+    reasons: {},
+    files: 0,
+    bytes: 0,
+    sourceBytes: 0,
+    durationMs: 0,
+  };
+}
+
+/** Ingests one source; see the module's comment. */
+export async function ingestSource(ctx: IngestContext, source: Source): Promise<IngestSummary> {
+  const began = Date.now();
+  const client = await ctx.db.connect();
+  let started: Started | undefined;
+  const published: string[] = [];
+  let work: string | undefined;
+  let staging: string | undefined;
+  let duck: DuckDb | undefined;
+  try {
+    const { rows: before } = await querySqlFile<{ ingest_id: string }>(client, 'lake/ingested_version.sql', [
+      source.uri,
+      source.version,
+    ]);
+    if (before[0] !== undefined) {
+      const earlier = Number(before[0].ingest_id);
+      return emptySummary(source, earlier, earlier, 'unchanged');
+    }
+    started = await startIngest(client, source, ctx.runId);
+    const { ingestId, startedAt } = started;
+    const { tempDir, memoryLimitMb, threads } = ctx.config.lake;
+    await mkdir(tempDir, { recursive: true });
+    work = await mkdtemp(path.join(tempDir, `lake-ingest-${ingestId}-`));
+    duck = await DuckDb.open({
+      file: path.join(work, 'ingest.duckdb'),
+      memoryLimitMb,
+      threads,
+      spillDir: path.join(work, 'spill'),
+    });
+
+    const read = await stageSource(duck, source, startedAt.getTime(), ctx.signal);
+    const earlier = await sameBytes(client, read.sha256);
+    if (earlier !== undefined) {
+      await querySqlFile(client, 'lake/skip_ingest.sql', [ingestId, read.sourceBytes, read.sha256, earlier]);
+      return {
+        ...emptySummary(source, ingestId, earlier, 'skipped'),
+        sourceBytes: read.sourceBytes,
+        durationMs: Date.now() - began,
+      };
+    }
+    await duck.run('drop_repeats');
+    staging = await ctx.lake.stagingFolder(`ingest-${ingestId}`);
+    const folder = staging;
+    const result = await inTransaction(client, async () => {
+      const touched = await stagedPartitions(duck!);
+      await lockPartitions(client, touched);
+      const known = await partitionFiles(client, touched);
+      if (known.length > 0) {
+        const local = await ctx.lake.localPaths(known, path.join(work!, 'known'), ctx.signal);
+        await duck!.run('drop_known', [], { files: literalList(local) });
+      }
+      const events = await writeEvents(duck!, await stagedPartitions(duck!), folder, ingestId);
+      const quarantine = await writeQuarantine(duck!, folder, ingestId, source, startedAt);
+      const files = quarantine.file === undefined ? events : [...events, quarantine.file];
+      await eachLimited(files, PUBLISH_AT_ONCE, async (file) => {
+        await ctx.lake.publish(file.localFile, file.path, ctx.signal);
+        published.push(file.path);
+      });
+      await addFiles(client, files);
+      const eventsWritten = events.reduce((sum, file) => sum + file.rows, 0);
+      const valid = read.linesRead - read.blankLines - quarantine.count;
+      const duplicates = valid - eventsWritten;
+      await querySqlFile(client, 'lake/finish_ingest.sql', [
+        ingestId,
+        read.sourceBytes,
+        read.sha256,
+        read.linesRead,
+        eventsWritten,
+        quarantine.count,
+        duplicates,
+        read.blankLines,
+        JSON.stringify(quarantine.reasons),
+      ]);
+      return { eventsWritten, duplicates, quarantine, files };
+    });
+    return {
+      source: source.uri,
+      status: 'succeeded',
+      ingestId,
+      linesRead: read.linesRead,
+      eventsWritten: result.eventsWritten,
+      quarantined: result.quarantine.count,
+      duplicates: result.duplicates,
+      blankLines: read.blankLines,
+      reasons: result.quarantine.reasons,
+      files: result.files.length,
+      bytes: result.files.reduce((sum, file) => sum + file.bytes, 0),
+      sourceBytes: read.sourceBytes,
+      durationMs: Date.now() - began,
+    };
+  } catch (error) {
+    if (started !== undefined) {
+      await failIngest(ctx, client, started.ingestId, error, published);
+    }
+    throw error;
+  } finally {
+    duck?.close();
+    if (started !== undefined)
+      await querySqlFile(client, 'lake/release_ingest.sql', [started.ingestId]).catch(() => undefined);
+    client.release();
+    if (work !== undefined) await rm(work, { recursive: true, force: true });
+    if (staging !== undefined) await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** Records the failure and deletes what it had moved into the lake (nothing names those files); what it cannot delete, maintenance will. */
+async function failIngest(
+  ctx: IngestContext,
+  client: PoolClient,
+  ingestId: number,
+  error: unknown,
+  published: string[],
+): Promise<void> {
+  const message =
+    (error as { code?: string }).code === PgErrorCode.uniqueViolation
+      ? `another ingest took the same bytes meanwhile: ${describeError(error)}`
+      : describeError(error);
+  await querySqlFile(client, 'lake/fail_ingest.sql', [ingestId, message]).catch((cause: unknown) => {
+    ctx.log.error('could not record the failed ingest', { ingest_id: ingestId, error: describeError(cause) });
+  });
+  for (const file of published) await ctx.lake.remove(file).catch(() => undefined);
+}

@@ -1,0 +1,179 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Config, LakeLocation } from '../lib/config';
+import type { ObjectStore } from '../lib/objectStore';
+
+/**
+ * Where the lake's files live (LAKE_URI): a folder, or a bucket and prefix through the stack's
+ * object-store module. DuckDB only ever reads and writes local files (its httpfs extension would
+ * be a download, so it is not used): it writes into a staging folder that publish() then moves
+ * into the lake, and it reads lake files through localPaths(), which for S3 downloads them.
+ * Paths here are relative to the lake root and made by lake/partitions.ts.
+ */
+export interface LakeStore {
+  /** LAKE_URI, for log lines; with a path: where that file is. */
+  url(relativePath?: string): string;
+  /** A new empty folder for DuckDB's output, on the lake's own file system when the lake is a folder (so publish is a rename). */
+  stagingFolder(name: string): Promise<string>;
+  /** Makes a local file the lake file at relativePath, durably, when it resolves; the local file is gone after. */
+  publish(localFile: string, relativePath: string, signal?: AbortSignal): Promise<void>;
+  /** Local files DuckDB can read for these lake files: the files themselves, or copies downloaded into folder. */
+  localPaths(relativePaths: readonly string[], folder: string, signal?: AbortSignal): Promise<string[]>;
+  /** Deletes a lake file; one that is not there is no error. */
+  remove(relativePath: string, signal?: AbortSignal): Promise<void>;
+  /** Every file under a prefix of the lake (e.g. 'events/'), for maintenance. */
+  list(prefix: string, signal?: AbortSignal): AsyncGenerator<{ path: string; bytes: number; modifiedAt: Date }>;
+  close(): void;
+}
+
+const DOWNLOADS_AT_ONCE = 8;
+
+/** Runs work over items, at most `limit` at a time. */
+export async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+async function fsyncPath(file: string): Promise<void> {
+  const handle = await open(file, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+class FolderLake implements LakeStore {
+  constructor(private readonly root: string) {}
+
+  url(relativePath = ''): string {
+    return path.join(this.root, relativePath);
+  }
+
+  async stagingFolder(name: string): Promise<string> {
+    const parent = path.join(this.root, '_staging');
+    await mkdir(parent, { recursive: true });
+    return mkdtemp(path.join(parent, `${name}-`));
+  }
+
+  async publish(localFile: string, relativePath: string): Promise<void> {
+    const target = path.join(this.root, relativePath);
+    const folder = path.dirname(target);
+    await mkdir(folder, { recursive: true });
+    // The bytes reach the disk before the name does, and the name before the catalog row.
+    await fsyncPath(localFile);
+    await rename(localFile, target);
+    await fsyncPath(folder);
+  }
+
+  async localPaths(relativePaths: readonly string[]): Promise<string[]> {
+    return relativePaths.map((relativePath) => path.join(this.root, relativePath));
+  }
+
+  async remove(relativePath: string): Promise<void> {
+    await rm(path.join(this.root, relativePath), { force: true });
+  }
+
+  async *list(prefix: string): AsyncGenerator<{ path: string; bytes: number; modifiedAt: Date }> {
+    const start = path.join(this.root, prefix);
+    let entries;
+    try {
+      entries = await readdir(start, { recursive: true, withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    for (const entry of entries) {
+      if (!entry.isFile()) continue;
+      const full = path.join(entry.parentPath, entry.name);
+      const stats = await stat(full);
+      yield {
+        path: path.relative(this.root, full).split(path.sep).join('/'),
+        bytes: stats.size,
+        modifiedAt: stats.mtime,
+      };
+    }
+  }
+
+  close(): void {
+    // Nothing to release: a folder lake holds no connection.
+  }
+}
+
+class BucketLake implements LakeStore {
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly prefix: string,
+    private readonly tempDir: string,
+  ) {}
+
+  url(relativePath = ''): string {
+    return this.store.url(`${this.prefix}${relativePath}`);
+  }
+
+  async stagingFolder(name: string): Promise<string> {
+    await mkdir(this.tempDir, { recursive: true });
+    return mkdtemp(path.join(this.tempDir, `lake-${name}-`));
+  }
+
+  async publish(localFile: string, relativePath: string, signal?: AbortSignal): Promise<void> {
+    const { size } = await stat(localFile);
+    const stored = await this.store.upload(`${this.prefix}${relativePath}`, createReadStream(localFile), {
+      contentType: 'application/vnd.apache.parquet',
+      ...(signal === undefined ? {} : { signal }),
+    });
+    if (stored.bytes !== size) {
+      throw new Error(`${this.url(relativePath)}: ${stored.bytes} bytes stored of the ${size} of ${localFile}`);
+    }
+    await rm(localFile, { force: true });
+  }
+
+  async localPaths(relativePaths: readonly string[], folder: string, signal?: AbortSignal): Promise<string[]> {
+    const local = relativePaths.map((relativePath) => path.join(folder, relativePath));
+    await eachLimited(
+      relativePaths.map((relativePath, i) => [relativePath, local[i]!] as const),
+      DOWNLOADS_AT_ONCE,
+      async ([relativePath, file]) => {
+        await mkdir(path.dirname(file), { recursive: true });
+        await pipeline(await this.store.getStream(`${this.prefix}${relativePath}`, signal), createWriteStream(file));
+      },
+    );
+    return local;
+  }
+
+  async remove(relativePath: string, signal?: AbortSignal): Promise<void> {
+    await this.store.delete(`${this.prefix}${relativePath}`, signal);
+  }
+
+  async *list(prefix: string, signal?: AbortSignal): AsyncGenerator<{ path: string; bytes: number; modifiedAt: Date }> {
+    for await (const object of this.store.list(`${this.prefix}${prefix}`, signal)) {
+      yield {
+        path: object.key.slice(this.prefix.length),
+        bytes: object.bytes,
+        modifiedAt: object.lastModified ?? new Date(0),
+      };
+    }
+  }
+
+  close(): void {
+    this.store.close();
+  }
+}
+
+/** The lake of LAKE_URI. The AWS SDK is loaded only for an s3:// lake. */
+export function openLake(config: Config, location: LakeLocation = config.lake.location): LakeStore {
+  if (location.kind === 'folder') return new FolderLake(location.root);
+  // require, not import(): compiled to CommonJS, and jest runs the sources without ESM support.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ObjectStore } = require('../lib/objectStore') as typeof import('../lib/objectStore');
+  return new BucketLake(new ObjectStore(config.s3, location.bucket), location.prefix, config.lake.tempDir);
+}

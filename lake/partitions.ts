@@ -1,0 +1,71 @@
+/**
+ * The lake's paths, computed here and nowhere else (docs/lake.md, "Layout"). An event's type
+ * becomes a folder name, so it must pass isSafeType first: lower-case ASCII letters, digits,
+ * '_', '.', '-', starting with a letter or digit, at most 100 characters. That rules out '/',
+ * '\', '=', '%', NUL, control characters, spaces and all non-ASCII (no path traversal, no
+ * Hive-escaping, no Unicode normalisation differences between file systems), and upper case
+ * (two types that differ only by case would share a folder on a case-insensitive file system).
+ */
+
+const SAFE_TYPE = /^[a-z0-9][a-z0-9_.-]{0,99}$/;
+
+export function isSafeType(type: string): boolean {
+  return SAFE_TYPE.test(type);
+}
+
+/** Why a type is not a safe partition name, for the quarantine's detail. */
+export function unsafeTypeProblem(type: string): string {
+  if (type === '') return 'data.type is empty';
+  if (type.length > 100) return `data.type is ${type.length} characters long, more than 100`;
+  return `data.type ${JSON.stringify(type.slice(0, 60))} is not a safe folder name: expected lower-case a-z, 0-9, '_', '.', '-', starting with a letter or digit`;
+}
+
+export interface Partition {
+  type: string;
+  /** YYYY-MM-DD, UTC. */
+  date: string;
+  /** 0 to 23, UTC. */
+  hour: number;
+}
+
+function checkType(type: string): void {
+  if (!isSafeType(type)) throw new Error(`not a safe event type for a lake path: ${JSON.stringify(type)}`);
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** events/type=<type>/date=<YYYY-MM-DD>/hour=<HH>/ (Hive-style, readable by any engine). */
+export function partitionFolder(partition: Partition): string {
+  checkType(partition.type);
+  if (!DATE.test(partition.date) || !Number.isInteger(partition.hour) || partition.hour < 0 || partition.hour > 23) {
+    throw new Error(`not a lake partition: ${JSON.stringify(partition)}`);
+  }
+  return `events/type=${partition.type}/date=${partition.date}/hour=${String(partition.hour).padStart(2, '0')}/`;
+}
+
+/** The partition of a created_at (epoch milliseconds): its UTC date and hour. */
+export function partitionOf(type: string, createdAtMs: number): Partition {
+  const iso = new Date(createdAtMs).toISOString();
+  return { type, date: iso.slice(0, 10), hour: Number(iso.slice(11, 13)) };
+}
+
+const EVENTS_FILE =
+  /^events\/type=([a-z0-9][a-z0-9_.-]{0,99})\/date=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\/[A-Za-z0-9_.-]+\.parquet$/;
+
+/** The partition of a lake path made by partitionFolder, or undefined for any other path. */
+export function parseEventsPath(relativePath: string): Partition | undefined {
+  const match = EVENTS_FILE.exec(relativePath);
+  if (match === null) return undefined;
+  const hour = Number(match[3]);
+  return hour <= 23 ? { type: match[1]!, date: match[2]!, hour } : undefined;
+}
+
+/** The advisory-lock name of a partition: ingests and compactions of one hour of one type take turns. */
+export function partitionLockName(partition: Partition): string {
+  return `lake:${partition.type}/${partition.date}/${partition.hour}`;
+}
+
+/** quarantine/date=<YYYY-MM-DD>/ingest-<id>.parquet: the malformed lines of one ingest, by the day it ran. */
+export function quarantinePath(ingestId: number, ingestedAt: Date): string {
+  return `quarantine/date=${ingestedAt.toISOString().slice(0, 10)}/ingest-${ingestId}.parquet`;
+}
