@@ -31,10 +31,20 @@ export function literalList(values: readonly string[]): string {
 }
 
 export class DuckDb {
+  private readonly others: DuckDBConnection[] = [];
+
   private constructor(
     private readonly instance: DuckDBInstance,
     readonly connection: DuckDBConnection,
   ) {}
+
+  /** A second connection to the same database, for work that runs while this one appends. */
+  async connect(): Promise<DuckDBConnection> {
+    const connection = await this.instance.connect();
+    await connection.run("SET TimeZone = 'UTC'");
+    this.others.push(connection);
+    return connection;
+  }
 
   static async open(options: DuckDbOptions): Promise<DuckDb> {
     const instance = await DuckDBInstance.create(options.file ?? ':memory:', {
@@ -83,6 +93,7 @@ export class DuckDb {
   }
 
   close(): void {
+    for (const connection of this.others) connection.closeSync();
     this.connection.closeSync();
     this.instance.closeSync();
   }

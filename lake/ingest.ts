@@ -3,7 +3,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { DuckDBAppender } from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import type { Config } from '../lib/config';
 import { inTransaction, type Pool, type PoolClient } from '../lib/db';
 import { DigestStream } from '../lib/digestStream';
@@ -56,6 +56,19 @@ export interface IngestSummary {
   bytes: number;
   sourceBytes: number;
   durationMs: number;
+  /** Where the time went: read (and check), dedupe, lake_dedupe, write, publish, commit. */
+  phasesMs?: Record<string, number>;
+}
+
+class Phases {
+  readonly durations: Record<string, number> = {};
+  private last = Date.now();
+
+  end(name: string): void {
+    const now = Date.now();
+    this.durations[name] = now - this.last;
+    this.last = now;
+  }
 }
 
 // Lines appended to DuckDB between two stage_lines.sql: enough for DuckDB to use its threads, few enough to stay small.
@@ -73,13 +86,20 @@ interface StagedSource {
   sha256: string;
 }
 
+// Two tables take the lines in turn: DuckDB stages one (stage_lines.sql, on its own threads) while
+// Node parses and appends the next batch into the other.
+const RAW_TABLES = ['raw_lines_0', 'raw_lines_1'] as const;
+
 class Stager {
   linesRead = 0;
   blankLines = 0;
   private inBatch = 0;
+  private current = 0;
+  private staging: Promise<void> | undefined;
 
   private constructor(
     private readonly duck: DuckDb,
+    private readonly stageConnection: DuckDBConnection,
     private raw: DuckDBAppender,
     private readonly quarantine: DuckDBAppender,
     private readonly source: Source,
@@ -88,7 +108,8 @@ class Stager {
 
   static async open(duck: DuckDb, source: Source, nowMs: number): Promise<Stager> {
     await duck.run('ingest_tables');
-    return new Stager(duck, await duck.appender('raw_lines'), await duck.appender('quarantined'), source, nowMs);
+    const [raw, quarantine] = [await duck.appender(RAW_TABLES[0]), await duck.appender('quarantined')];
+    return new Stager(duck, await duck.connect(), raw, quarantine, source, nowMs);
   }
 
   private quarantined(line: number, reason: QuarantineReason, detail: string, raw: Buffer): void {
@@ -128,7 +149,7 @@ class Stager {
         this.quarantined(number, checked.reason, checked.detail, Buffer.from(line, 'utf8'));
         continue;
       }
-      this.raw.appendBigInt(BigInt(number));
+      this.raw.appendDouble(number);
       this.raw.appendVarchar(checked.id);
       this.raw.appendVarchar(checked.type);
       this.raw.appendDouble(checked.createdAtMs);
@@ -139,16 +160,24 @@ class Stager {
     this.linesRead = firstLine + lines.length - 1;
   }
 
+  /** Hands the filled table to DuckDB and goes on appending into the other one. */
   private async flush(): Promise<void> {
     this.raw.closeSync();
-    await this.duck.run('stage_lines');
-    this.raw = await this.duck.appender('raw_lines');
+    await this.staging;
+    const filled = RAW_TABLES[this.current]!;
+    const staging = this.stageConnection.run(DuckDb.statement('stage_lines', { raw: filled })).then(() => undefined);
+    // Awaited at the next flush; until then a failure must not count as unhandled.
+    staging.catch(() => undefined);
+    this.staging = staging;
+    this.current = 1 - this.current;
+    this.raw = await this.duck.appender(RAW_TABLES[this.current]!);
     this.inBatch = 0;
   }
 
   async finish(): Promise<void> {
     await this.flush();
     this.raw.closeSync();
+    await this.staging;
     this.quarantine.closeSync();
   }
 }
@@ -347,7 +376,9 @@ export async function ingestSource(ctx: IngestContext, source: Source): Promise<
       spillDir: path.join(work, 'spill'),
     });
 
+    const phases = new Phases();
     const read = await stageSource(duck, source, startedAt.getTime(), ctx.signal);
+    phases.end('read');
     const earlier = await sameBytes(client, read.sha256);
     if (earlier !== undefined) {
       await querySqlFile(client, 'lake/skip_ingest.sql', [ingestId, read.sourceBytes, read.sha256, earlier]);
@@ -358,6 +389,7 @@ export async function ingestSource(ctx: IngestContext, source: Source): Promise<
       };
     }
     await duck.run('drop_repeats');
+    phases.end('dedupe');
     staging = await ctx.lake.stagingFolder(`ingest-${ingestId}`);
     const folder = staging;
     const result = await inTransaction(client, async () => {
@@ -368,13 +400,16 @@ export async function ingestSource(ctx: IngestContext, source: Source): Promise<
         const local = await ctx.lake.localPaths(known, path.join(work!, 'known'), ctx.signal);
         await duck!.run('drop_known', [], { files: literalList(local) });
       }
+      phases.end('lake_dedupe');
       const events = await writeEvents(duck!, await stagedPartitions(duck!), folder, ingestId);
       const quarantine = await writeQuarantine(duck!, folder, ingestId, source, startedAt);
+      phases.end('write');
       const files = quarantine.file === undefined ? events : [...events, quarantine.file];
       await eachLimited(files, PUBLISH_AT_ONCE, async (file) => {
         await ctx.lake.publish(file.localFile, file.path, ctx.signal);
         published.push(file.path);
       });
+      phases.end('publish');
       await addFiles(client, files);
       const eventsWritten = events.reduce((sum, file) => sum + file.rows, 0);
       const valid = read.linesRead - read.blankLines - quarantine.count;
@@ -392,6 +427,7 @@ export async function ingestSource(ctx: IngestContext, source: Source): Promise<
       ]);
       return { eventsWritten, duplicates, quarantine, files };
     });
+    phases.end('commit');
     return {
       source: source.uri,
       status: 'succeeded',
@@ -406,6 +442,7 @@ export async function ingestSource(ctx: IngestContext, source: Source): Promise<
       bytes: result.files.reduce((sum, file) => sum + file.bytes, 0),
       sourceBytes: read.sourceBytes,
       durationMs: Date.now() - began,
+      phasesMs: phases.durations,
     };
   } catch (error) {
     if (started !== undefined) {

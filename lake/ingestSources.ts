@@ -57,6 +57,7 @@ function logSummary(ctx: IngestContext, s: IngestSummary): void {
     files: s.files,
     bytes: s.bytes,
     duration_ms: s.durationMs,
+    ...(s.phasesMs === undefined ? {} : { phases_ms: JSON.stringify(s.phasesMs) }),
     events_per_s: Math.round((s.linesRead * 1000) / Math.max(1, s.durationMs)),
   });
 }

@@ -4,5 +4,5 @@
 COPY (
   SELECT id, created_at, attributes, meta, $3::BIGINT AS ingest_id, line AS source_line, type, date, hour
   FROM staged
-  WHERE type || '/' || date || '/' || hour BETWEEN $1 AND $2
+  WHERE key BETWEEN $1 AND $2
 ) TO {{folder}} (FORMAT parquet, PARTITION_BY (type, date, hour), FILENAME_PATTERN {{name}}, RETURN_STATS);
