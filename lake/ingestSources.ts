@@ -1,4 +1,5 @@
 import { describeError } from '../lib/errors';
+import type { Logger } from '../lib/logger';
 import { ingestSource, type IngestContext, type IngestSummary } from './ingest';
 import type { Source } from './sources';
 
@@ -17,7 +18,7 @@ export async function ingestSources(
     try {
       const summary = await ingestSource(ctx, source);
       summaries.push(summary);
-      logSummary(ctx, summary);
+      logIngest(ctx.log, summary);
     } catch (error) {
       if (ctx.signal?.aborted === true) throw error;
       failed++;
@@ -31,11 +32,12 @@ export async function ingestSources(
   return { summaries, failed };
 }
 
-function logSummary(ctx: IngestContext, s: IngestSummary): void {
+/** One line for an ingest: what it read, wrote, quarantined and dropped, and where the time went. */
+export function logIngest(log: Logger, s: IngestSummary): void {
   if (s.status !== 'succeeded') {
     const why =
       s.status === 'unchanged' ? 'this version of it was ingested before' : 'the same bytes were ingested before';
-    ctx.log.info(`source skipped: ${why}`, {
+    log.info(`source skipped: ${why}`, {
       source: s.source,
       status: s.status,
       ingest_id: s.ingestId,
@@ -44,7 +46,7 @@ function logSummary(ctx: IngestContext, s: IngestSummary): void {
     return;
   }
   const level = s.quarantined > 0 ? 'warn' : 'info';
-  ctx.log.log(level, s.quarantined > 0 ? 'source ingested; some lines are in quarantine' : 'source ingested', {
+  log.log(level, s.quarantined > 0 ? 'source ingested; some lines are in quarantine' : 'source ingested', {
     source: s.source,
     status: s.status,
     ingest_id: s.ingestId,

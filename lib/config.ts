@@ -73,6 +73,8 @@ export interface LakeConfig {
   targetFileBytes: number;
   /** How long a file replaced by compaction, or a file no catalog row names, is kept before maintenance deletes it. */
   fileGraceMs: number;
+  /** How long one task of a lake workflow may take (an ingest of one source, a compaction, a day of KPIs). */
+  taskTimeoutMs: number;
   ingestSchedule: string;
   compactSchedule: string;
   maintenanceSchedule: string;
@@ -339,6 +341,7 @@ function readLake(read: Reader): LakeConfig {
     tempDir: path.resolve(projectRoot, read.string('LAKE_TMP_DIR', os.tmpdir())),
     targetFileBytes: read.integer('LAKE_TARGET_FILE_MB', 128, 1, 1024 * 1024, ' of MB') * 1024 * 1024,
     fileGraceMs: read.integer('LAKE_FILE_GRACE', 3600, 0, 30 * 86400, ' of seconds') * 1000,
+    taskTimeoutMs: read.integer('LAKE_TASK_TIMEOUT', 3600, 1, 7 * 86400, ' of seconds') * 1000,
     ingestSchedule: readCronSchedule(read, 'LAKE_INGEST_SCHEDULE', '*/10 * * * *'),
     compactSchedule: readCronSchedule(read, 'LAKE_COMPACT_SCHEDULE', '15 * * * *'),
     maintenanceSchedule: readCronSchedule(read, 'LAKE_MAINTENANCE_SCHEDULE', '45 3 * * *'),

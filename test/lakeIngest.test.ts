@@ -1,6 +1,10 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { resolveParams } from '../scheduler/workflow';
+import { runWorkflow, type RunOutcome } from '../scheduler/runWorkflow';
+import { lakeIngest } from '../scheduler/workflows/lakeIngest';
+import { captureLogger } from './support/logs';
 import { pgEnvironment } from './support/server';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { tempDir, writeFile } from './support/files';
@@ -294,6 +298,47 @@ test('a kill in the middle of an ingest leaves nothing visible, and the same sou
   expect(ids.length).toBe(30_000);
   expect(new Set(ids).size).toBe(30_000);
 }, 120_000);
+
+test('lake_ingest takes the new files of LAKE_INBOX, one task per file, and leaves the taken ones alone', async () => {
+  const inbox = tempDir('inbox-');
+  const test = openTestLake(db.pool, { LAKE_INBOX: inbox });
+  const run = async (): Promise<RunOutcome> => {
+    const workflow = lakeIngest(test.config);
+    return runWorkflow(
+      db.pool,
+      workflow,
+      { trigger: 'manual', params: resolveParams(workflow, {}) },
+      captureLogger().logger,
+    );
+  };
+  try {
+    writeFile(inbox, 'a.ndjson', [valid('w1'), valid('w2')]);
+    mkdirSync(path.join(inbox, 'raw-event-order_placed'));
+    writeFile(inbox, 'raw-event-order_placed/b.ndjson', [valid('w3', 'order_placed'), valid('w1')]);
+    writeFile(inbox, 'manifest.json', '{}');
+
+    expect(await run()).toMatchObject({ status: 'succeeded', rows: 3 });
+    const { rows: tasks } = await db.pool.query<{ item: string; rows: string }>(
+      "SELECT item, rows FROM task_runs WHERE task = 'ingest' ORDER BY item",
+    );
+    expect(tasks.map((t) => [path.basename(t.item), Number(t.rows)])).toEqual([
+      ['a.ndjson', 2],
+      ['b.ndjson', 1],
+    ]);
+    // b's second line is a user_created event in raw-event-order_placed.
+    const { rows: b } = await db.pool.query(
+      "SELECT quarantine_reasons FROM lake_ingests WHERE source LIKE '%b.ndjson'",
+    );
+    expect(b[0].quarantine_reasons).toEqual({ type_mismatch: 1 });
+
+    expect(await run()).toMatchObject({ status: 'succeeded', rows: 0 });
+    writeFile(inbox, 'c.ndjson.gz', gzipSync(`${valid('w4')}\n`));
+    expect(await run()).toMatchObject({ status: 'succeeded', rows: 1 });
+    expect(await lakeIds(test)).toEqual(['w1', 'w2', 'w3', 'w4']);
+  } finally {
+    test.close();
+  }
+});
 
 describe('an s3:// lake and source', () => {
   let s3: TestS3;
