@@ -1,5 +1,12 @@
 import path from 'node:path';
-import { connectionUrl, describeConnection, type Config, type DatabaseConfig, type S3Config } from '../lib/config';
+import {
+  connectionUrl,
+  describeConnection,
+  stackBuckets,
+  type Config,
+  type DatabaseConfig,
+  type S3Config,
+} from '../lib/config';
 import { createPool, endPool, waitForDatabase } from '../lib/db';
 import { embeddedDatabase, startEmbeddedPostgres, writeConnectionFile } from '../lib/embeddedPostgres';
 import type { Logger } from '../lib/logger';
@@ -75,7 +82,7 @@ async function startObjectStore(config: Config, logger: Logger): Promise<{ s3: S
   const local = await startLocalS3({
     dataDir: config.embeddedS3.dataDir,
     port: config.embeddedS3.port,
-    buckets: [config.ads.bucket],
+    buckets: stackBuckets(config),
     announce: true,
   });
   const s3: S3Config = {
@@ -119,8 +126,10 @@ async function runStack(config: Config, logger: Logger, stop: AbortSignal, datab
   const connectionFile = writeConnectionFile(config.embedded.dataDir, database);
   const objectStore = await startObjectStore(config, logger);
   try {
-    const store = new ObjectStore(objectStore.s3, config.ads.bucket);
-    await store.ensureBucket().finally(() => store.close());
+    for (const bucket of stackBuckets(config)) {
+      const store = new ObjectStore(objectStore.s3, bucket);
+      await store.ensureBucket().finally(() => store.close());
+    }
     const seed = config.ads.api.seed ?? newSeed();
     const api = await startAdsApi({ host: config.ads.api.host, port: config.ads.api.port, seed, log: logger });
     logger.info('ads API listening', { url: api.url, seed });

@@ -207,9 +207,11 @@ interface StagedPartition extends Partition {
   events: number;
 }
 
-async function stagedPartitions(duck: DuckDb): Promise<StagedPartition[]> {
+async function stagedPartitions(duck: DuckDb, table: 'staged' | 'sorted'): Promise<StagedPartition[]> {
   const rows = await duck.rows<{ type: string; date: string; hour: string; key: string; events: bigint }>(
     'staged_partitions',
+    [],
+    { table },
   );
   return rows.map((row) => ({
     type: row.type,
@@ -352,6 +354,9 @@ export async function ingestSource(ctx: IngestContext, source: Source): Promise<
   const client = await ctx.db.connect();
   let started: Started | undefined;
   const published: string[] = [];
+  // Set when COMMIT is sent: a COMMIT that fails may still have committed, so from then on the
+  // files it moved into the lake are left for maintenance, which knows from the catalog.
+  let committing = false;
   let work: string | undefined;
   let staging: string | undefined;
   let duck: DuckDb | undefined;
@@ -393,7 +398,7 @@ export async function ingestSource(ctx: IngestContext, source: Source): Promise<
     staging = await ctx.lake.stagingFolder(`ingest-${ingestId}`);
     const folder = staging;
     const result = await inTransaction(client, async () => {
-      const touched = await stagedPartitions(duck!);
+      const touched = await stagedPartitions(duck!, 'staged');
       await lockPartitions(client, touched);
       const known = await partitionFiles(client, touched);
       if (known.length > 0) {
@@ -401,7 +406,9 @@ export async function ingestSource(ctx: IngestContext, source: Source): Promise<
         await duck!.run('drop_known', [], { files: literalList(local) });
       }
       phases.end('lake_dedupe');
-      const events = await writeEvents(duck!, await stagedPartitions(duck!), folder, ingestId);
+      await duck!.run('sort_staged');
+      phases.end('sort');
+      const events = await writeEvents(duck!, await stagedPartitions(duck!, 'sorted'), folder, ingestId);
       const quarantine = await writeQuarantine(duck!, folder, ingestId, source, startedAt);
       phases.end('write');
       const files = quarantine.file === undefined ? events : [...events, quarantine.file];
@@ -414,7 +421,7 @@ export async function ingestSource(ctx: IngestContext, source: Source): Promise<
       const eventsWritten = events.reduce((sum, file) => sum + file.rows, 0);
       const valid = read.linesRead - read.blankLines - quarantine.count;
       const duplicates = valid - eventsWritten;
-      await querySqlFile(client, 'lake/finish_ingest.sql', [
+      const finished = await querySqlFile(client, 'lake/finish_ingest.sql', [
         ingestId,
         read.sourceBytes,
         read.sha256,
@@ -425,6 +432,9 @@ export async function ingestSource(ctx: IngestContext, source: Source): Promise<
         read.blankLines,
         JSON.stringify(quarantine.reasons),
       ]);
+      // Its row is no longer running (maintenance took it for dead): its files must not commit.
+      if (finished.rowCount !== 1) throw new Error(`ingest ${ingestId} is no longer running in lake_ingests`);
+      committing = true;
       return { eventsWritten, duplicates, quarantine, files };
     });
     phases.end('commit');
@@ -446,7 +456,7 @@ export async function ingestSource(ctx: IngestContext, source: Source): Promise<
     };
   } catch (error) {
     if (started !== undefined) {
-      await failIngest(ctx, client, started.ingestId, error, published);
+      await failIngest(ctx, client, started.ingestId, error, committing ? [] : published);
     }
     throw error;
   } finally {

@@ -417,6 +417,12 @@ export function readConfig(env: Env = process.env): Config {
   return config;
 }
 
+/** The buckets the stack writes to: the ads pipeline's, and the lake's when it is on S3. */
+export function stackBuckets(config: Config): string[] {
+  const lake = config.lake.location;
+  return [...new Set([config.ads.bucket, ...(lake.kind === 's3' ? [lake.bucket] : [])])];
+}
+
 function formatUrl(db: DatabaseConfig, secret: string | undefined): string {
   const password = secret === undefined ? '' : `:${secret}`;
   return `postgresql://${encodeURIComponent(db.user)}${password}@${db.host}:${db.port}/${encodeURIComponent(db.database)}`;
