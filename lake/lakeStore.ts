@@ -25,7 +25,18 @@ export interface LakeStore {
   remove(relativePath: string, signal?: AbortSignal): Promise<void>;
   /** Every file under a prefix of the lake (e.g. 'events/'), for maintenance. */
   list(prefix: string, signal?: AbortSignal): AsyncGenerator<{ path: string; bytes: number; modifiedAt: Date }>;
+  /**
+   * Deletes the staging folders (stagingFolder's) in which nothing changed since olderThan: a
+   * writer that stopped before cleaning up left them. With dryRun, only counts them.
+   */
+  removeStaleStaging(olderThan: Date, dryRun: boolean): Promise<StagingLeftovers>;
   close(): void;
+}
+
+export interface StagingLeftovers {
+  folders: number;
+  files: number;
+  bytes: number;
 }
 
 const DOWNLOADS_AT_ONCE = 8;
@@ -95,13 +106,61 @@ class FolderLake implements LakeStore {
     for (const entry of entries) {
       if (!entry.isFile()) continue;
       const full = path.join(entry.parentPath, entry.name);
-      const stats = await stat(full);
+      let stats;
+      try {
+        stats = await stat(full);
+      } catch (error) {
+        // Deleted since the readdir (a writer cleaning up after a failure, another maintenance): not there to list.
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw error;
+      }
       yield {
         path: path.relative(this.root, full).split(path.sep).join('/'),
         bytes: stats.size,
         modifiedAt: stats.mtime,
       };
     }
+  }
+
+  async removeStaleStaging(olderThan: Date, dryRun: boolean): Promise<StagingLeftovers> {
+    const parent = path.join(this.root, '_staging');
+    const found: StagingLeftovers = { folders: 0, files: 0, bytes: 0 };
+    let folders;
+    try {
+      folders = await readdir(parent, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return found;
+      throw error;
+    }
+    for (const folder of folders) {
+      if (!folder.isDirectory()) continue;
+      const top = path.join(parent, folder.name);
+      // A folder is one writer's: stale when neither it nor anything in it changed since olderThan.
+      let newest = new Date(0);
+      let files = 0;
+      let bytes = 0;
+      try {
+        newest = (await stat(top)).mtime;
+        for (const entry of await readdir(top, { recursive: true, withFileTypes: true })) {
+          const stats = await stat(path.join(entry.parentPath, entry.name));
+          if (stats.mtime > newest) newest = stats.mtime;
+          if (entry.isFile()) {
+            files++;
+            bytes += stats.size;
+          }
+        }
+      } catch (error) {
+        // Its writer finished and removed it meanwhile.
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw error;
+      }
+      if (newest >= olderThan) continue;
+      if (!dryRun) await rm(top, { recursive: true, force: true });
+      found.folders++;
+      found.files += files;
+      found.bytes += bytes;
+    }
+    return found;
   }
 
   close(): void {
@@ -162,6 +221,11 @@ class BucketLake implements LakeStore {
         modifiedAt: object.lastModified ?? new Date(0),
       };
     }
+  }
+
+  async removeStaleStaging(): Promise<StagingLeftovers> {
+    // An S3 lake stages in LAKE_TMP_DIR, on the machine of the writer, never in the bucket.
+    return { folders: 0, files: 0, bytes: 0 };
   }
 
   close(): void {

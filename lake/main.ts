@@ -1,6 +1,8 @@
 import { runMain } from '../lib/main';
 import { formatUsage, usageLine, type Usage } from '../lib/usage';
+import { COMPACT_USAGE, compactCommand } from './commands/compact';
 import { INGEST_USAGE, ingestCommand } from './commands/ingest';
+import { MAINTAIN_USAGE, maintainCommand } from './commands/maintain';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 
@@ -13,6 +15,8 @@ type Command = {
 
 const COMMANDS: Record<string, Command> = {
   ingest: { usage: INGEST_USAGE, run: ingestCommand },
+  compact: { usage: COMPACT_USAGE, run: compactCommand },
+  maintain: { usage: MAINTAIN_USAGE, run: maintainCommand },
 };
 
 const HELP: Usage = {

@@ -69,3 +69,8 @@ export function partitionLockName(partition: Partition): string {
 export function quarantinePath(ingestId: number, ingestedAt: Date): string {
   return `quarantine/date=${ingestedAt.toISOString().slice(0, 10)}/ingest-${ingestId}.parquet`;
 }
+
+/** <partition folder>/compaction-<id>-<n>.parquet: the n-th file a compaction wrote for a partition. */
+export function compactedFilePath(partition: Partition, compactionId: number, n: number): string {
+  return `${partitionFolder(partition)}compaction-${compactionId}-${n}.parquet`;
+}

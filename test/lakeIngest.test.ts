@@ -8,7 +8,7 @@ import { captureLogger } from './support/logs';
 import { pgEnvironment } from './support/server';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { tempDir, writeFile } from './support/files';
-import { eventLine, openTestLake, readParquet, type TestLake } from './support/lake';
+import { eventText, openTestLake, readParquet, type TestLake } from './support/lake';
 import { killStarted, startNode, waitUntil } from './support/processes';
 import { startTestS3, type TestS3 } from './support/s3';
 
@@ -87,7 +87,7 @@ async function quarantined(test: TestLake): Promise<{ line: number; reason: stri
     .sort((a, b) => a.line - b.line);
 }
 
-const valid = (id: string, type = 'user_created', at = T0): string => eventLine(id, type, at, { user_id: `u-${id}` });
+const valid = (id: string, type = 'user_created', at = T0): string => eventText(id, type, at, { user_id: `u-${id}` });
 
 /** One line per rule break, with the reason the ingest must give it. */
 function ruleBreaks(): [string | Buffer, string][] {
@@ -121,9 +121,9 @@ function ruleBreaks(): [string | Buffer, string][] {
     [`{"data":{"id":"flt","type":"t","attributes":{}},"meta":{"created_at":${at}.5}}`, 'wrong_type'],
     [`{"data":{"id":"","type":"t","attributes":{}},${meta}}`, 'bad_id'],
     [`{"data":{"id":"${'i'.repeat(257)}","type":"t","attributes":{}},${meta}}`, 'bad_id'],
-    [eventLine('sec', 't', Math.floor(at / 1000)), 'created_at_out_of_range'],
-    [eventLine('far', 't', Date.UTC(2200, 0, 1)), 'created_at_out_of_range'],
-    [eventLine('dk1', 't', at).replace(/}$/, `,"data":{"id":"dk2","type":"t","attributes":{}}}`), 'duplicate_key'],
+    [eventText('sec', 't', Math.floor(at / 1000)), 'created_at_out_of_range'],
+    [eventText('far', 't', Date.UTC(2200, 0, 1)), 'created_at_out_of_range'],
+    [eventText('dk1', 't', at).replace(/}$/, `,"data":{"id":"dk2","type":"t","attributes":{}}}`), 'duplicate_key'],
   ];
 }
 
@@ -150,7 +150,7 @@ const HOSTILE_TYPES = [
 describe('validation and quarantine', () => {
   test('every rule break is quarantined with its reason, its line number and its exact bytes', async () => {
     const breaks = ruleBreaks();
-    const hostile: [string, string][] = HOSTILE_TYPES.map((type, i) => [eventLine(`h${i}`, type, T0), 'unsafe_type']);
+    const hostile: [string, string][] = HOSTILE_TYPES.map((type, i) => [eventText(`h${i}`, type, T0), 'unsafe_type']);
     const lines: (string | Buffer)[] = [
       valid('ok1'),
       '',
@@ -190,7 +190,7 @@ describe('validation and quarantine', () => {
     const parent = tempDir('hostile-');
     const test = openTestLake(db.pool, { LAKE_URI: path.join(parent, 'lake') });
     try {
-      const lines = HOSTILE_TYPES.map((type, i) => eventLine(`h${i}`, type, T0));
+      const lines = HOSTILE_TYPES.map((type, i) => eventText(`h${i}`, type, T0));
       await test.ingest(writeFile(tempDir('src-'), 'hostile.ndjson', [...lines, valid('fine')]));
       expect(readdirSync(parent)).toEqual(['lake']);
       const layout =

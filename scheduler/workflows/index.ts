@@ -5,6 +5,8 @@ import { adsRestore } from './adsRestore';
 import { apiLoad } from './apiLoad';
 import { defaultLiquidationRollingAvgHist } from './defaultLiquidationRollingAvgHist';
 import { lakeIngest } from './lakeIngest';
+import { lakeCompact } from './lakeCompact';
+import { lakeMaintenance } from './lakeMaintenance';
 
 /** Every workflow the scheduler runs. Add yours here (docs/workflows.md, "Writing a workflow"). */
 export function defineWorkflows(config: Config): Workflow[] {
@@ -14,5 +16,7 @@ export function defineWorkflows(config: Config): Workflow[] {
     adsArchive(config),
     adsRestore(config),
     lakeIngest(config),
+    lakeCompact(config),
+    lakeMaintenance(config),
   ];
 }
