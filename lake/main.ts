@@ -1,6 +1,7 @@
 import { runMain } from '../lib/main';
 import { formatUsage, usageLine, type Usage } from '../lib/usage';
 import { INGEST_USAGE, ingestCommand } from './commands/ingest';
+import { QUERY_USAGE, queryCommand } from './commands/query';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 
@@ -9,10 +10,13 @@ import type { Logger } from '../lib/logger';
 type Command = {
   usage: Usage;
   run(args: readonly string[], config: Config, log: Logger, stop: AbortSignal): Promise<number>;
+  /** Its stdout is its result: the log goes to stderr. */
+  printsResult?: boolean;
 };
 
 const COMMANDS: Record<string, Command> = {
   ingest: { usage: INGEST_USAGE, run: ingestCommand },
+  query: { usage: QUERY_USAGE, run: queryCommand, printsResult: true },
 };
 
 const HELP: Usage = {
@@ -42,6 +46,7 @@ export function main(): void {
   }
   runMain(`lake-${name}`, (config, logger, stop) => command.run(args, config, logger, stop), {
     usage: command.usage,
+    logToStderr: command.printsResult === true,
   });
 }
 
