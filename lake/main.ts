@@ -1,6 +1,7 @@
 import { runMain } from '../lib/main';
 import { formatUsage, usageLine, type Usage } from '../lib/usage';
 import { INGEST_USAGE, ingestCommand } from './commands/ingest';
+import { KPIS_USAGE, kpisCommand } from './commands/kpis';
 import { QUERY_USAGE, queryCommand } from './commands/query';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
@@ -17,6 +18,7 @@ type Command = {
 const COMMANDS: Record<string, Command> = {
   ingest: { usage: INGEST_USAGE, run: ingestCommand },
   query: { usage: QUERY_USAGE, run: queryCommand, printsResult: true },
+  kpis: { usage: KPIS_USAGE, run: kpisCommand, printsResult: true },
 };
 
 const HELP: Usage = {
