@@ -30,6 +30,19 @@ export function literalList(values: readonly string[]): string {
   return `[${values.map(literal).join(', ')}]`;
 }
 
+/** The first line of a DuckDB error, and the lines that explain it, without the echo of the statement. */
+export function duckDbProblem(error: unknown): string {
+  // Duck-typed, not instanceof: DuckDB's errors come from the addon's realm.
+  const candidate = (error as { message?: unknown } | null)?.message;
+  const message = typeof candidate === 'string' ? candidate : String(error);
+  const lines = message.split('\n');
+  const echo = lines.findIndex((line) => /^LINE \d+:/.test(line));
+  return (echo === -1 ? lines : lines.slice(0, echo))
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .join(' ');
+}
+
 export class DuckDb {
   private readonly others: DuckDBConnection[] = [];
 

@@ -3,6 +3,8 @@ import { formatUsage, usageLine, type Usage } from '../lib/usage';
 import { COMPACT_USAGE, compactCommand } from './commands/compact';
 import { INGEST_USAGE, ingestCommand } from './commands/ingest';
 import { MAINTAIN_USAGE, maintainCommand } from './commands/maintain';
+import { KPIS_USAGE, kpisCommand } from './commands/kpis';
+import { QUERY_USAGE, queryCommand } from './commands/query';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 
@@ -11,12 +13,16 @@ import type { Logger } from '../lib/logger';
 type Command = {
   usage: Usage;
   run(args: readonly string[], config: Config, log: Logger, stop: AbortSignal): Promise<number>;
+  /** Its stdout is its result: the log goes to stderr. */
+  printsResult?: boolean;
 };
 
 const COMMANDS: Record<string, Command> = {
   ingest: { usage: INGEST_USAGE, run: ingestCommand },
   compact: { usage: COMPACT_USAGE, run: compactCommand },
   maintain: { usage: MAINTAIN_USAGE, run: maintainCommand },
+  query: { usage: QUERY_USAGE, run: queryCommand, printsResult: true },
+  kpis: { usage: KPIS_USAGE, run: kpisCommand, printsResult: true },
 };
 
 const HELP: Usage = {
@@ -46,6 +52,7 @@ export function main(): void {
   }
   runMain(`lake-${name}`, (config, logger, stop) => command.run(args, config, logger, stop), {
     usage: command.usage,
+    logToStderr: command.printsResult === true,
   });
 }
 

@@ -34,6 +34,12 @@ function checkType(type: string): void {
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+/** A YYYY-MM-DD that is a day of the calendar (not 2026-02-30). */
+export function isDate(text: string): boolean {
+  const ms = DATE.test(text) ? Date.parse(`${text}T00:00:00Z`) : NaN;
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === text;
+}
+
 /** events/type=<type>/date=<YYYY-MM-DD>/hour=<HH>/ (Hive-style, readable by any engine). */
 export function partitionFolder(partition: Partition): string {
   checkType(partition.type);
@@ -73,4 +79,29 @@ export function quarantinePath(ingestId: number, ingestedAt: Date): string {
 /** <partition folder>/compaction-<id>-<n>.parquet: the n-th file a compaction wrote for a partition. */
 export function compactedFilePath(partition: Partition, compactionId: number, n: number): string {
   return `${partitionFolder(partition)}compaction-${compactionId}-${n}.parquet`;
+}
+
+const QUARANTINE_FILE = /^quarantine\/date=\d{4}-\d{2}-\d{2}\/ingest-\d+\.parquet$/;
+
+/** True for a path quarantinePath made. */
+export function isQuarantinePath(relativePath: string): boolean {
+  return QUARANTINE_FILE.test(relativePath);
+}
+
+/**
+ * _catalog/date=<YYYY-MM-DD>.json: the catalog's live files of one date, written into the lake so
+ * that it can be read without PostgreSQL (lake/catalogExport.ts).
+ */
+export function catalogExportPath(date: string): string {
+  if (!DATE.test(date)) throw new Error(`not a date for a catalog export: ${JSON.stringify(date)}`);
+  return `_catalog/date=${date}.json`;
+}
+
+export const CATALOG_EXPORT_PREFIX = '_catalog/';
+
+const CATALOG_EXPORT = /^_catalog\/date=(\d{4}-\d{2}-\d{2})\.json$/;
+
+/** The date of a path catalogExportPath made, or undefined for any other path. */
+export function parseCatalogExportPath(relativePath: string): string | undefined {
+  return CATALOG_EXPORT.exec(relativePath)?.[1];
 }

@@ -20,6 +20,8 @@ export interface LoggerOptions extends Partial<LogFileOptions> {
   component: string;
   format: LogFormat;
   level: LogLevel;
+  /** Every line to stderr: for a command whose stdout is its result (npm run lake -- query). */
+  stderr?: boolean;
 }
 
 const LEADING_FIELDS = ['job', 'run', 'task', 'status', 'rows', 'duration_ms'];
@@ -59,7 +61,11 @@ export function createLogger(options: LoggerOptions): Logger {
     level: options.level,
     defaultMeta: { component: options.component },
     format: winston.format.combine(winston.format.timestamp(), lineFormat),
-    transports: [new winston.transports.Console({ stderrLevels: ['error'] })],
+    transports: [
+      new winston.transports.Console({
+        stderrLevels: options.stderr === true ? ['error', 'warn', 'info', 'debug'] : ['error'],
+      }),
+    ],
   });
   if (options.filePath !== undefined) addLogFile(logger, { ...options, filePath: options.filePath });
   return logger;

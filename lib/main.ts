@@ -14,6 +14,8 @@ export interface MainOptions {
   usage: Usage;
   /** Also write the log to CRON_LOG from the start. */
   logToFile?: boolean;
+  /** Log to stderr only, leaving stdout to the command's result. */
+  logToStderr?: boolean;
   /** Exit code when a signal stopped the program before it finished its work. */
   exitCodeWhenStopped?: number;
 }
@@ -46,6 +48,7 @@ export function runMain(
         component,
         format: config.logFormat,
         level: config.logLevel,
+        ...(options.logToStderr === true ? { stderr: true } : {}),
         ...(options.logToFile === true ? cronLog(config) : {}),
       });
     } catch (error) {

@@ -42,7 +42,7 @@ export const LAKE_ENVIRONMENT = [
   ['LAKE_URI', 'the lake: a folder (.lakedata) or s3://bucket/prefix'],
   ['LAKE_INBOX', 'where lake_ingest finds new files: a folder (data/events) or s3://bucket/prefix'],
   ['LAKE_MEMORY_MB, LAKE_THREADS', "DuckDB's memory limit (512) and threads (2) for the lake's work"],
-  ['LAKE_TMP_DIR', 'where an ingest keeps its working database and DuckDB spills (the system temp folder)'],
+  ['LAKE_TMP_DIR', "where the lake's work keeps its DuckDB databases, spill and S3 downloads (the system temp folder)"],
   [
     'LAKE_TARGET_FILE_MB, LAKE_FILE_GRACE',
     'compaction target (128), seconds before replaced or orphan files are deleted (3600)',

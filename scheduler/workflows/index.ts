@@ -7,6 +7,7 @@ import { defaultLiquidationRollingAvgHist } from './defaultLiquidationRollingAvg
 import { lakeIngest } from './lakeIngest';
 import { lakeCompact } from './lakeCompact';
 import { lakeMaintenance } from './lakeMaintenance';
+import { eventKpis } from './eventKpis';
 
 /** Every workflow the scheduler runs. Add yours here (docs/workflows.md, "Writing a workflow"). */
 export function defineWorkflows(config: Config): Workflow[] {
@@ -18,5 +19,6 @@ export function defineWorkflows(config: Config): Workflow[] {
     lakeIngest(config),
     lakeCompact(config),
     lakeMaintenance(config),
+    eventKpis(config),
   ];
 }
