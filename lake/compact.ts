@@ -6,6 +6,7 @@ import { describeError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import { querySqlFile } from '../lib/sqlFiles';
 import { addFiles, lockPartitions, type CatalogFile } from './catalog';
+import { exportCatalogDays } from './catalogExport';
 import { DuckDb, literal, literalList } from './duckdb';
 import type { LakeStore } from './lakeStore';
 import { compactedFilePath, type Partition } from './partitions';
@@ -258,6 +259,12 @@ export async function compactLake(ctx: CompactContext, options: CompactOptions):
           const done = await compactPartition(ctx, duck, work, partition);
           if (done === undefined) continue;
           compacted.push(done);
+          await exportCatalogDays(ctx.db, ctx.lake, [done.date], ctx.signal).catch((error: unknown) => {
+            ctx.log.warn('catalog export not updated; lake maintenance will rewrite it', {
+              date: done.date,
+              error: describeError(error),
+            });
+          });
           ctx.log.info('partition compacted', {
             type: done.type,
             date: done.date,

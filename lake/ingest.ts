@@ -11,6 +11,7 @@ import { PgErrorCode, describeError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import { querySqlFile } from '../lib/sqlFiles';
 import { addFiles, lockPartitions, partitionFiles, type CatalogFile } from './catalog';
+import { exportCatalogDays } from './catalogExport';
 import { DuckDb, literal, literalList } from './duckdb';
 import { eachLimited, type LakeStore } from './lakeStore';
 import { parseEventsPath, quarantinePath, type Partition } from './partitions';
@@ -438,6 +439,7 @@ export async function ingestSource(ctx: IngestContext, source: Source): Promise<
       return { eventsWritten, duplicates, quarantine, files };
     });
     phases.end('commit');
+    await exportAfterCommit(ctx, result.files);
     return {
       source: source.uri,
       status: 'succeeded',
@@ -467,6 +469,18 @@ export async function ingestSource(ctx: IngestContext, source: Source): Promise<
     if (work !== undefined) await rm(work, { recursive: true, force: true });
     if (staging !== undefined) await rm(staging, { recursive: true, force: true });
   }
+}
+
+/**
+ * The catalog's export of the dates the ingest wrote (lake/catalogExport.ts), for readers without
+ * PostgreSQL. The events are in the lake whatever happens here: a failure is a warning, and
+ * lake maintenance rewrites every export.
+ */
+async function exportAfterCommit(ctx: IngestContext, files: readonly CatalogFile[]): Promise<void> {
+  const dates = files.map((file) => file.partition?.date ?? file.date!);
+  await exportCatalogDays(ctx.db, ctx.lake, dates, ctx.signal).catch((error: unknown) => {
+    ctx.log.warn('catalog export not updated; lake maintenance will rewrite it', { error: describeError(error) });
+  });
 }
 
 /** Records the failure and deletes what it had moved into the lake (nothing names those files); what it cannot delete, maintenance will. */

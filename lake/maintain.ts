@@ -1,3 +1,4 @@
+import { rewriteCatalogExports } from './catalogExport';
 import type { Config } from '../lib/config';
 import { withClient, type Pool } from '../lib/db';
 import type { Logger } from '../lib/logger';
@@ -39,6 +40,8 @@ export interface MaintenanceSummary {
   replaced: FileCount;
   orphans: FileCount & { events: number; quarantine: number };
   staging: StagingLeftovers;
+  /** Dates whose catalog export (_catalog/) was rewritten; 0 in a dry run. */
+  exports: number;
   durationMs: number;
 }
 
@@ -167,5 +170,9 @@ export async function maintainLake(ctx: MaintainContext, options: MaintainOption
   const staging = await ctx.lake.removeStaleStaging(cutoff, dryRun);
   ctx.log.info('staging leftovers deleted', { ...flags, ...staging });
 
-  return { abandonedIngests, replaced, orphans, staging, durationMs: Date.now() - began };
+  // Every date's export from the catalog as it now is: whatever a crash or a failed upload left stale.
+  const exports = dryRun ? 0 : await rewriteCatalogExports(ctx.db, ctx.lake, ctx.signal);
+  ctx.log.info('catalog exports rewritten', { ...flags, dates: exports });
+
+  return { abandonedIngests, replaced, orphans, staging, exports, durationMs: Date.now() - began };
 }

@@ -194,9 +194,10 @@ describe('validation and quarantine', () => {
       await test.ingest(writeFile(tempDir('src-'), 'hostile.ndjson', [...lines, valid('fine')]));
       expect(readdirSync(parent)).toEqual(['lake']);
       const layout =
-        /^(events\/type=[a-z0-9][a-z0-9_.-]{0,99}\/date=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/[\w.-]+\.parquet|quarantine\/date=\d{4}-\d{2}-\d{2}\/ingest-\d+\.parquet)$/;
+        /^(events\/type=[a-z0-9][a-z0-9_.-]{0,99}\/date=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/[\w.-]+\.parquet|quarantine\/date=\d{4}-\d{2}-\d{2}\/ingest-\d+\.parquet|_catalog\/date=\d{4}-\d{2}-\d{2}\.json)$/;
       const files = filesUnder(path.join(parent, 'lake')).filter((file) => !file.startsWith('_staging/'));
-      expect(files.length).toBe(2);
+      // An events file, the quarantine, and the catalog's exports of their two dates.
+      expect(files.length).toBe(4);
       for (const file of files) expect(file).toMatch(layout);
     } finally {
       test.close();
@@ -282,7 +283,7 @@ test('a kill in the middle of an ingest leaves nothing visible, and the same sou
   };
 
   const ingest = startNode(['dist/lake/main.js', 'ingest', file], env);
-  await waitUntil(() => existsSync(path.join(lakeRoot, 'events')), 60_000, ingest);
+  await waitUntil(() => filesUnder(path.join(lakeRoot, 'events')).length > 0, 60_000, ingest);
   process.kill(-ingest.child.pid!, 'SIGKILL');
   await ingest.exited;
 
@@ -367,7 +368,9 @@ describe('an s3:// lake and source', () => {
 
       expect(summary).toMatchObject({ source: 's3://inbox-test/raw/part-1.ndjson', eventsWritten: 2, quarantined: 1 });
       const listed: string[] = [];
-      for await (const object of store.list('lake/')) listed.push(object.key.slice('lake/'.length));
+      for await (const object of store.list('lake/')) {
+        if (!object.key.startsWith('lake/_catalog/')) listed.push(object.key.slice('lake/'.length));
+      }
       const catalog = [...(await catalogFiles('events')), ...(await catalogFiles('quarantine'))].map((f) => f.path);
       expect(listed.sort()).toEqual(catalog.sort());
       const quarantineKey = (await catalogFiles('quarantine'))[0]!.path;

@@ -158,7 +158,7 @@ test('maintenance deletes replaced files past the grace, orphans and staging lef
   await querySqlFile(holder, 'lake/hold_ingest.sql', [alive]);
 
   try {
-    const expected: Omit<MaintenanceSummary, 'durationMs'> = {
+    const expected: Omit<MaintenanceSummary, 'durationMs' | 'exports'> = {
       abandonedIngests: [dead],
       replaced: { files: 3, bytes: expect.any(Number) as number },
       orphans: { files: 3, bytes: expect.any(Number) as number, events: 2, quarantine: 1 },
@@ -168,12 +168,13 @@ test('maintenance deletes replaced files past the grace, orphans and staging lef
     // A dry run counts it all and changes nothing.
     entries.length = 0;
     const dry = await maintainLake(ctx, { dryRun: true });
-    expect(dry).toEqual({ ...expected, durationMs: expect.any(Number) });
+    expect(dry).toEqual({ ...expected, exports: 0, durationMs: expect.any(Number) });
     expect(entries.map((entry) => [entry.message, entry.dry_run])).toEqual([
       ['abandoned ingests marked failed', true],
       ['replaced files deleted', true],
       ['orphan files deleted', true],
       ['staging leftovers deleted', true],
+      ['catalog exports rewritten', true],
     ]);
     for (const file of [...expired, ...recent, ...live, ...oldOrphans, newOrphan, oldStaging]) {
       expect(existsSync(path.join(root, file))).toBe(true);
@@ -185,7 +186,10 @@ test('maintenance deletes replaced files past the grace, orphans and staging lef
 
     entries.length = 0;
     const done = await maintainLake(ctx, { dryRun: false });
-    expect(done).toEqual({ ...expected, durationMs: expect.any(Number) });
+    // The export of every date with live files, from the catalog as maintenance left it.
+    const { rows: dates } = await db.pool.query('SELECT DISTINCT event_date FROM lake_files WHERE removed_at IS NULL');
+    expect(done).toEqual({ ...expected, exports: dates.length, durationMs: expect.any(Number) });
+    expect(dates.length).toBeGreaterThan(0);
     expect(entries.find((entry) => entry.message === 'replaced files deleted')).toMatchObject({
       dry_run: false,
       grace_s: 3600,
@@ -229,6 +233,7 @@ test('maintenance deletes replaced files past the grace, orphans and staging lef
       'replaced files deleted',
       'orphan files deleted',
       'staging leftovers deleted',
+      'catalog exports rewritten',
     ]);
     await expect(maintainCommand(['--force'], config, command.logger, new AbortController().signal)).rejects.toThrow(
       ConfigError,
@@ -244,6 +249,7 @@ test('maintenance deletes replaced files past the grace, orphans and staging lef
       replaced: { files: 0, bytes: 0 },
       orphans: { files: 0, bytes: 0, events: 0, quarantine: 0 },
       staging: { folders: 0, files: 0, bytes: 0 },
+      exports: dates.length,
       durationMs: expect.any(Number),
     });
   } finally {
@@ -263,7 +269,8 @@ test('the S3 mode: compaction and maintenance through the object store, DuckDB r
   const keys = async (): Promise<string[]> => {
     const found: string[] = [];
     for await (const object of store.list('events-lake/')) found.push(object.key.slice('events-lake/'.length));
-    return found.sort();
+    // The lake's data files; the catalog's exports (_catalog/) are not in lake_files.
+    return found.filter((key) => !key.startsWith('_catalog/')).sort();
   };
   try {
     const inbox = tempDir('inbox-');

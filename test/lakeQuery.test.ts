@@ -441,6 +441,10 @@ test('--from-lake lags behind until the exports are written again, as documented
   );
   await lake.lake.publish(stale, catalogExportPath('2020-01-01'));
   await lake.ingest(later.map(eventLine));
+  // The ingest exported its date; an export that failed after the commit (a crash, S3 down) leaves
+  // the one from before, here: none of these files.
+  const before = writeFile(tempDir('stale-'), 'before.json', '{"format": 1, "date": "2026-11-22", "files": []}');
+  await lake.lake.publish(before, catalogExportPath('2026-11-22'));
   const sql = "SELECT count(*) AS n FROM events WHERE date = '2026-11-22'";
   expect(JSON.parse((await query(sql)).out)).toEqual([{ n: 40 }]);
   expect(JSON.parse((await query(sql, { fromLake: true })).out)).toEqual([{ n: 0 }]);

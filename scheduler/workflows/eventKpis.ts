@@ -28,7 +28,7 @@ export function eventKpis(config: Config) {
     schedule: config.lake.kpisSchedule,
     timezone: 'UTC',
     concurrency: 1,
-    taskTimeoutMs: config.jobTimeoutMs,
+    taskTimeoutMs: config.lake.taskTimeoutMs,
     params: { day: dayParam },
     tasks: () => ({
       compute_day: {

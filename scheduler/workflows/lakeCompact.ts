@@ -3,10 +3,6 @@ import { openLake } from '../../lake/lakeStore';
 import type { Config } from '../../lib/config';
 import { defineWorkflow, param } from '../workflow';
 
-// A run may rewrite many target-sized files; on the hourly default schedule it is stopped before
-// the next tick, and what it did not reach the next run compacts (each partition commits alone).
-const COMPACT_TIMEOUT_MS = 55 * 60 * 1000;
-
 /**
  * lake_compact (docs/lake-maintenance.md, "Compaction"): the lake's partitions that arrived in
  * many small files, rewritten into files near LAKE_TARGET_FILE_MB (lake/compact.ts).
@@ -19,7 +15,7 @@ export function lakeCompact(config: Config) {
     schedule: config.lake.compactSchedule,
     timezone: 'UTC',
     concurrency: 1,
-    taskTimeoutMs: COMPACT_TIMEOUT_MS,
+    taskTimeoutMs: config.lake.taskTimeoutMs,
     params: {
       max_partitions: param.integer({
         default: DEFAULT_MAX_PARTITIONS,

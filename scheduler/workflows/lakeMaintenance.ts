@@ -3,9 +3,6 @@ import { maintainLake } from '../../lake/maintain';
 import type { Config } from '../../lib/config';
 import { defineWorkflow, param } from '../workflow';
 
-// Listing a large lake for orphans and deleting a day of replaced files takes a while; daily by default.
-const MAINTENANCE_TIMEOUT_MS = 60 * 60 * 1000;
-
 /**
  * lake_maintenance (docs/lake-maintenance.md, "Maintenance"): abandoned ingests marked failed,
  * replaced files past LAKE_FILE_GRACE deleted, orphan and staging files past it deleted
@@ -18,7 +15,7 @@ export function lakeMaintenance(config: Config) {
     schedule: config.lake.maintenanceSchedule,
     timezone: 'UTC',
     concurrency: 1,
-    taskTimeoutMs: MAINTENANCE_TIMEOUT_MS,
+    taskTimeoutMs: config.lake.taskTimeoutMs,
     params: {
       dry_run: param.boolean({ default: false, description: 'count what would be done; change nothing' }),
     },
