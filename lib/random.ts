@@ -1,7 +1,7 @@
 /**
- * The pseudo-random numbers of the ads API: xoshiro128** 1.1 (Blackman and Vigna,
- * https://prng.di.unimi.it/xoshiro128starstar.c), a small generator of 32-bit words with 128 bits
- * of state, well tested (BigCrush, PractRand) and the same in every JavaScript engine.
+ * The pseudo-random numbers of the ads API and of the event generator: xoshiro128** 1.1 (Blackman
+ * and Vigna, https://prng.di.unimi.it/xoshiro128starstar.c), a small generator of 32-bit words with
+ * 128 bits of state, well tested (BigCrush, PractRand) and the same in every JavaScript engine.
  *
  * Every (seed, call) pair gets a stream of its own. The first two words of its state are
  * fmix32(seed) and fmix32(call ^ fmix32(seed)), MurmurHash3's finalizer, a bijection on 32 bits: so two
@@ -69,4 +69,11 @@ export function randomFor(seed: number, call: number): Random {
     below: (n) => Math.floor(fraction() * n),
     chance: (p) => fraction() < p,
   };
+}
+
+/** A version 4 (random) UUID made of four words of the stream. */
+export function uuidV4(random: Random): string {
+  const hex = Array.from({ length: 4 }, () => random.word().toString(16).padStart(8, '0')).join('');
+  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20)}`;
 }
