@@ -238,6 +238,8 @@ function rankedNames(): { name: string; noun: (typeof NOUNS)[number] }[] {
   const pairs = NOUNS.flatMap((noun, n) =>
     VERBS.map((verb, v) => ({ name: `${noun[0]}${noun[1]}${verb}`, noun, order: (n + v) * NOUNS.length + n })),
   );
+  const missing = LEADING.filter((name) => !pairs.some((pair) => pair.name === name));
+  if (missing.length > 0) throw new Error(`leading types that no noun and verb make: ${missing.join(', ')}`);
   const lead = (name: string): number => {
     const at = LEADING.indexOf(name);
     return at < 0 ? LEADING.length : at;
@@ -266,6 +268,8 @@ function drawDrift(random: Random, fields: readonly Field[]): Drift | undefined 
 const CATALOGUE: readonly EventType[] = (() => {
   const random = randomFor(CATALOGUE_SEED, 0);
   return rankedNames().map(({ name, noun }) => {
+    // Lines and folder names are made of them as they are: nothing in them may need an escape.
+    if (!SAFE_TYPE_NAME.test(name) || !SAFE_TYPE_NAME.test(noun[2])) throw new Error(`unsafe name ${name}`);
     // The example event of the event lake's brief, field for field.
     const fields = name === 'user_created' ? [NAME, FAVOURITE_ICE_CREAM] : drawFields(random, 2 + random.below(4));
     const drift = drawDrift(random, fields);
@@ -292,7 +296,7 @@ export function driftAtMs(type: EventType, startMs: number, hours: number): numb
   return startMs + minutes * 60_000;
 }
 
-/** Writes one value as JSON text: the lines are built as text, JSON.stringify would cost twice the time. */
+/** Writes one value as JSON text: the lines are written out as text (generateEvents.ts says why). */
 type ValueWriter = (random: Random) => string;
 
 /** A number of cents as JavaScript writes it: 12.5 for 1250, 3 for 300. */
