@@ -170,6 +170,7 @@ class Stager {
     this.raw.closeSync();
     await this.staging;
     this.quarantine.closeSync();
+    await this.duck.run('finish_staging');
   }
 }
 
