@@ -13,9 +13,11 @@ import { exportCatalogDays } from './catalogExport';
 import { DuckDb, literal, literalList } from './duckdb';
 import { eachLimited } from './lakeStore';
 import { parseEventsPath, quarantinePath, type Partition } from './partitions';
-import { sourceLines, type BadLine } from './sourceLines';
+import { CheckPool } from './checkPool';
+import type { CheckResult } from './checkLines';
+import { sourceChunks } from './sourceLines';
 import type { Source } from './sources';
-import { MAX_LINE_BYTES, validateEventLine, type QuarantineReason } from './validateEvent';
+import type { QuarantineReason } from './validateEvent';
 
 /**
  * One source into the lake (docs/lake.md, "Ingest"). Its lines are read once, checked
@@ -67,8 +69,9 @@ const LINES_PER_BATCH = 100_000;
 // Partitions written by one COPY: each has a file open while it runs (about half a MiB of buffers per thread).
 const PARTITIONS_PER_COPY = 128;
 const PUBLISH_AT_ONCE = 8;
-// JSON whitespace: a line of only these is blank, counted and skipped.
-const BLANK = /^[ \t\r]*$/;
+// Checked chunks written but not yet staged by DuckDB: past this the reading waits, so that the
+// files of a fast reader and a slow DuckDB never pile up on disk.
+const FILES_WAITING = 4;
 
 interface StagedSource {
   linesRead: number;
@@ -77,121 +80,158 @@ interface StagedSource {
   sha256: string;
 }
 
-// Two tables take the lines in turn: DuckDB stages one (stage_lines.sql, on its own threads) while
-// Node parses and appends the next batch into the other.
+// Two tables take the appended lines in turn: DuckDB stages one (stage_lines.sql) while the
+// other fills.
 const RAW_TABLES = ['raw_lines_0', 'raw_lines_1'] as const;
 
+/**
+ * What the checks of the worker threads give (lake/checkLines.ts), into the ingest's DuckDB: the
+ * files of good lines staged by stage_file.sql, the few lines the workers hand back appended and
+ * staged by stage_lines.sql, the malformed ones appended to the quarantine. Every statement
+ * goes, in order, through one connection of its own, while the main thread appends on the other.
+ */
 class Stager {
-  linesRead = 0;
   blankLines = 0;
   private inBatch = 0;
   private current = 0;
-  private staging: Promise<void> | undefined;
+  private staging: Promise<void> = Promise.resolve();
+  private waitingFiles = 0;
 
   private constructor(
     private readonly duck: DuckDb,
     private readonly stageConnection: DuckDBConnection,
     private raw: DuckDBAppender,
     private readonly quarantine: DuckDBAppender,
-    private readonly source: Source,
-    private readonly nowMs: number,
   ) {}
 
-  static async open(duck: DuckDb, source: Source, nowMs: number): Promise<Stager> {
+  static async open(duck: DuckDb): Promise<Stager> {
     await duck.run('ingest_tables');
     const [raw, quarantine] = [await duck.appender(RAW_TABLES[0]), await duck.appender('quarantined')];
-    return new Stager(duck, await duck.connect(), raw, quarantine, source, nowMs);
+    return new Stager(duck, await duck.connect(), raw, quarantine);
   }
 
-  private quarantined(line: number, reason: QuarantineReason, detail: string, raw: Buffer): void {
-    this.quarantine.appendBigInt(BigInt(line));
-    this.quarantine.appendVarchar(reason);
-    this.quarantine.appendVarchar(detail);
-    this.quarantine.appendBlob(raw);
-    this.quarantine.endRow();
+  /** Runs a statement after those before it; a failure shows at the next await of `staging`. */
+  private enqueue(statement: string, after?: () => Promise<void>): void {
+    const next = this.staging.then(async () => {
+      await this.stageConnection.run(statement);
+      await after?.();
+    });
+    next.catch(() => undefined);
+    this.staging = next;
   }
 
-  private bad(line: number, bad: BadLine): void {
-    const detail =
-      bad.reason === 'line_too_long'
-        ? `the line is ${bad.raw.length} bytes long, more than ${MAX_LINE_BYTES}`
-        : 'the line is not valid UTF-8';
-    this.quarantined(line, bad.reason, detail, bad.raw);
+  /** True when the reading should wait for DuckDB (see FILES_WAITING). */
+  get behind(): boolean {
+    return this.waitingFiles >= FILES_WAITING;
   }
 
-  async add(firstLine: number, lines: readonly (string | BadLine)[]): Promise<void> {
-    const context = {
-      nowMs: this.nowMs,
-      ...(this.source.expectedType === undefined ? {} : { expectedType: this.source.expectedType }),
-    };
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!;
-      const number = firstLine + i;
-      if (typeof line !== 'string') {
-        this.bad(number, line);
-        continue;
-      }
-      if (BLANK.test(line)) {
-        this.blankLines++;
-        continue;
-      }
-      const checked = validateEventLine(line, context);
-      if (!checked.ok) {
-        this.quarantined(number, checked.reason, checked.detail, Buffer.from(line, 'utf8'));
-        continue;
-      }
-      this.raw.appendDouble(number);
-      this.raw.appendVarchar(checked.id);
-      this.raw.appendVarchar(checked.type);
-      this.raw.appendDouble(checked.createdAtMs);
-      this.raw.appendVarchar(line);
-      this.raw.endRow();
-      if (++this.inBatch === LINES_PER_BATCH) await this.flush();
-    }
-    this.linesRead = firstLine + lines.length - 1;
-  }
-
-  /** Hands the filled table to DuckDB and goes on appending into the other one. */
-  private async flush(): Promise<void> {
-    this.raw.closeSync();
+  /** Resolves when every statement so far has run. */
+  async drained(): Promise<void> {
     await this.staging;
-    const filled = RAW_TABLES[this.current]!;
-    const staging = this.stageConnection.run(DuckDb.statement('stage_lines', { raw: filled })).then(() => undefined);
-    // Awaited at the next flush; until then a failure must not count as unhandled.
-    staging.catch(() => undefined);
-    this.staging = staging;
+  }
+
+  async add(result: CheckResult): Promise<void> {
+    this.blankLines += result.blank;
+    for (const bad of result.quarantined) {
+      this.quarantine.appendBigInt(BigInt(bad.line));
+      this.quarantine.appendVarchar(bad.reason);
+      this.quarantine.appendVarchar(bad.detail);
+      this.quarantine.appendBlob(bad.raw);
+      this.quarantine.endRow();
+    }
+    for (const line of result.append) {
+      this.raw.appendDouble(line.line);
+      this.raw.appendVarchar(line.id);
+      this.raw.appendVarchar(line.type);
+      this.raw.appendDouble(line.createdAtMs);
+      this.raw.appendVarchar(line.text);
+      this.raw.endRow();
+      if (++this.inBatch === LINES_PER_BATCH) await this.flushAppended();
+    }
+    if (result.written > 0) {
+      this.waitingFiles++;
+      this.enqueue(DuckDb.statement('stage_file', { file: literal(result.file) }), async () => {
+        this.waitingFiles--;
+        await rm(result.file, { force: true });
+      });
+    }
+  }
+
+  /** Hands the filled table to DuckDB and appends into the other one, once DuckDB emptied it. */
+  private async flushAppended(): Promise<void> {
+    this.raw.closeSync();
+    const emptied = this.staging;
+    this.enqueue(DuckDb.statement('stage_lines', { raw: RAW_TABLES[this.current]! }));
     this.current = 1 - this.current;
+    await emptied;
     this.raw = await this.duck.appender(RAW_TABLES[this.current]!);
     this.inBatch = 0;
   }
 
   async finish(): Promise<void> {
-    await this.flush();
     this.raw.closeSync();
+    this.enqueue(DuckDb.statement('stage_lines', { raw: RAW_TABLES[this.current]! }));
     await this.staging;
     this.quarantine.closeSync();
     await this.duck.run('finish_staging');
   }
 }
 
-/** Reads the whole source into the ingest's DuckDB tables, hashing its bytes as stored. */
-async function stageSource(duck: DuckDb, source: Source, nowMs: number, signal?: AbortSignal): Promise<StagedSource> {
-  const stager = await Stager.open(duck, source, nowMs);
+/**
+ * Reads the whole source into the ingest's DuckDB tables, hashing its bytes as stored: chunks of
+ * whole lines go to the worker threads (LAKE_THREADS of them) to be checked, their results to the
+ * stager; at most two chunks per thread are out at a time.
+ */
+async function stageSource(
+  duck: DuckDb,
+  source: Source,
+  nowMs: number,
+  work: { folder: string; threads: number },
+  signal?: AbortSignal,
+): Promise<StagedSource> {
+  const stager = await Stager.open(duck);
+  const pool = CheckPool.start(work.threads);
+  const context = { nowMs, ...(source.expectedType === undefined ? {} : { expectedType: source.expectedType }) };
   const digest = new DigestStream();
+  let linesRead = 0;
+  let failure: unknown;
+  // Results are added here, one at a time, in the order the threads finish them.
+  const done: CheckResult[] = [];
+  const addDone = async (): Promise<void> => {
+    for (let result = done.shift(); result !== undefined; result = done.shift()) await stager.add(result);
+    if (failure !== undefined) throw failure;
+  };
   const consume = async (input: AsyncIterable<unknown>): Promise<void> => {
-    for await (const chunk of sourceLines(input as Readable)) await stager.add(chunk.firstLine, chunk.lines);
+    let seq = 0;
+    for await (const chunk of sourceChunks(input as Readable)) {
+      linesRead = chunk.firstLine + chunk.lines - 1;
+      const file = path.join(work.folder, `chunk-${seq++}.tsv`);
+      pool.check({ firstLine: chunk.firstLine, bytes: chunk.bytes, context, file }).then(
+        (result) => done.push(result),
+        (error: unknown) => (failure ??= error),
+      );
+      await addDone();
+      while (pool.pending >= 2 * work.threads || stager.behind) {
+        await (stager.behind ? stager.drained() : pool.idle());
+        await addDone();
+      }
+    }
+    while (pool.pending > 0) {
+      await pool.idle();
+      await addDone();
+    }
+    await addDone();
   };
-  const input = await source.open(signal);
-  const options = signal === undefined ? {} : { signal };
-  if (source.gzip) await pipeline(input, digest, createGunzip({ chunkSize: 1024 * 1024 }), consume, options);
-  else await pipeline(input, digest, consume, options);
+  try {
+    const input = await source.open(signal);
+    const options = signal === undefined ? {} : { signal };
+    if (source.gzip) await pipeline(input, digest, createGunzip({ chunkSize: 1024 * 1024 }), consume, options);
+    else await pipeline(input, digest, consume, options);
+  } finally {
+    await pool.close();
+  }
   await stager.finish();
-  return {
-    linesRead: stager.linesRead,
-    blankLines: stager.blankLines,
-    sourceBytes: digest.bytes,
-    sha256: digest.sha256(),
-  };
+  return { linesRead, blankLines: stager.blankLines, sourceBytes: digest.bytes, sha256: digest.sha256() };
 }
 
 interface StagedPartition extends Partition {
@@ -371,6 +411,7 @@ export async function ingestSource(ctx: IngestContext, source: Source): Promise<
     work = await mkdtemp(path.join(tempDir, `lake-ingest-${ingestId}-`));
     // In memory, spilling to the work folder past LAKE_MEMORY_MB: a database file would also
     // write every batch to its log and checkpoint it, which made the ingest twice as slow.
+    await mkdir(path.join(work, 'checked'));
     duck = await DuckDb.open({
       memoryLimitMb,
       threads,
@@ -378,7 +419,13 @@ export async function ingestSource(ctx: IngestContext, source: Source): Promise<
     });
 
     const phases = new Phases();
-    const read = await stageSource(duck, source, startedAt.getTime(), ctx.signal);
+    const read = await stageSource(
+      duck,
+      source,
+      startedAt.getTime(),
+      { folder: path.join(work, 'checked'), threads },
+      ctx.signal,
+    );
     phases.end('read');
     const earlier = await sameBytes(client, read.sha256);
     if (earlier !== undefined) {

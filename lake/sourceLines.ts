@@ -3,9 +3,8 @@ import type { Readable } from 'node:stream';
 import { MAX_LINE_BYTES } from './validateEvent';
 
 /**
- * The lines of a source, in order, a chunk at a time: text for each line that is UTF-8 and at
- * most MAX_LINE_BYTES long, the exact bytes for one that is not (its quarantine keeps them as
- * they were). Lines end at '\n'; a '\r' before it stays part of the line, and a last line
+ * The lines of a source: text for each line that is UTF-8 and at most MAX_LINE_BYTES long, the
+ * exact bytes for one that is not (its quarantine keeps them as they were). Lines end at '\n'; a '\r' before it stays part of the line, and a last line
  * without '\n' is a line. A chunk is decoded at once when it is all valid UTF-8 (the common
  * case, checked in one pass), line by line only when it is not. A line longer than the
  * limit is held whole in memory, since its quarantine keeps every byte of it.
@@ -19,7 +18,9 @@ export interface BadLine {
 export interface LineChunk {
   /** 1-based number of the chunk's first line in the source. */
   firstLine: number;
-  lines: (string | BadLine)[];
+  /** Whole lines, each ending with '\n' but perhaps the last of the source. */
+  bytes: Buffer;
+  lines: number;
 }
 
 function badLine(raw: Buffer): BadLine | undefined {
@@ -29,7 +30,7 @@ function badLine(raw: Buffer): BadLine | undefined {
 }
 
 /** The lines of a buffer of lines, each ending with '\n' but perhaps the last. */
-function splitLines(buffer: Buffer): (string | BadLine)[] {
+export function splitLines(buffer: Buffer): (string | BadLine)[] {
   const lines: (string | BadLine)[] = [];
   let start = 0;
   if (isUtf8(buffer)) {
@@ -55,14 +56,22 @@ function splitLines(buffer: Buffer): (string | BadLine)[] {
   return lines;
 }
 
-/** The lines of a stream of bytes (already decompressed), in chunks of whole lines. */
-export async function* sourceLines(input: Readable): AsyncGenerator<LineChunk> {
+function countLines(bytes: Buffer): number {
+  let lines = 0;
+  for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) lines++;
+  return bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a ? lines + 1 : lines;
+}
+
+/**
+ * A stream of bytes (already decompressed) in chunks of whole lines, numbered: what the checks
+ * (lake/checkLines.ts) take, one chunk at a time, in any order.
+ */
+export async function* sourceChunks(input: Readable): AsyncGenerator<LineChunk> {
   let pending: Buffer[] = [];
   let nextLine = 1;
-  const emit = (buffer: Buffer): LineChunk => {
-    const lines = splitLines(buffer);
-    const chunk = { firstLine: nextLine, lines };
-    nextLine += lines.length;
+  const emit = (bytes: Buffer): LineChunk => {
+    const chunk = { firstLine: nextLine, bytes, lines: countLines(bytes) };
+    nextLine += chunk.lines;
     return chunk;
   };
   for await (const data of input) {
