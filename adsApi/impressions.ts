@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { randomFor, type Random } from './random';
+import { randomFor, uuidV4, type Random } from '../lib/random';
 
 /**
  * What GET /ads returns (docs/ads-api.md): 100 made-up ad impressions per call, with the quirks of
@@ -35,13 +35,6 @@ export interface AdImpression {
   /** Epoch seconds with the full precision of a double, as Python's time.time() gives them. */
   shown_at: number;
   ad_scheme?: AdScheme;
-}
-
-/** A version 4 (random) UUID made of four words of the stream. */
-function uuidV4(random: Random): string {
-  const hex = Array.from({ length: 4 }, () => random.word().toString(16).padStart(8, '0')).join('');
-  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20)}`;
 }
 
 function generateImpression(random: Random, nowSeconds: number): AdImpression {

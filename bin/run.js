@@ -19,6 +19,9 @@ const dist = path.join(root, 'dist');
 const stamp = path.join(dist, '.build-stamp');
 const lock = path.join(dist, '.build-lock');
 const TSCONFIG = 'tsconfig.build.json';
+// Generated output inside a folder of "include" (data/): no source lives there, and its mtime moves
+// with every npm run events -- generate, which would make the next command compile again.
+const OUTPUT_FOLDERS = new Set([path.join(root, 'data', 'events')]);
 
 /** The newest source, folder or build setting, as [mtimeMs, path]. */
 function newestInput() {
@@ -37,8 +40,9 @@ function newestInput() {
     consider(dir, stats);
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       const file = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(file);
-      else if (entry.name.endsWith('.ts')) consider(file, fs.statSync(file));
+      if (entry.isDirectory()) {
+        if (!OUTPUT_FOLDERS.has(file)) walk(file);
+      } else if (entry.name.endsWith('.ts')) consider(file, fs.statSync(file));
     }
   };
   for (const folder of JSON.parse(fs.readFileSync(path.join(root, TSCONFIG), 'utf8')).include) {

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { freePort } from '../lib/embeddedPostgres';
 import { ConfigError } from '../lib/errors';
 import { generateImpressions } from '../adsApi/impressions';
-import { xoshiro128StarStar } from '../adsApi/random';
+import { xoshiro128StarStar } from '../lib/random';
 import { RULE_BREAKS } from '../adsApi/ruleBreaks';
 import { startAdsApi, type AdsApi, type AdsApiOptions } from '../adsApi/server';
 import { captureLogger } from './support/logs';

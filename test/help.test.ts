@@ -32,6 +32,7 @@ test('every npm command that runs a program goes through the launcher', () => {
     'ads-api',
     'bench',
     'create-bucket',
+    'events',
     'generate-data',
     'job',
     'load',

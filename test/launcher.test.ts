@@ -167,3 +167,20 @@ test('two commands started together after an edit: one compiles, the other waits
   expect(results.map((r) => r.stdout.replace(/ pid=.*\n$/, ''))).toEqual(['together one', 'together two']);
   expect(results.map((r) => r.stderr).sort()).toEqual(['', expect.stringMatching(COMPILING)]);
 });
+
+test('files written into data/events/, the event generator’s output, make no build; a file beside it does', async () => {
+  writeFileSync(
+    path.join(project, 'tsconfig.build.json'),
+    JSON.stringify({ extends: './tsconfig.json', include: ['lib', 'data'] }),
+  );
+  mkdirSync(path.join(project, 'data/events'), { recursive: true });
+  expect((await launch('lib/hello')).stderr).toMatch(/: compiling /);
+
+  writeFileSync(path.join(project, 'data/events/events-2026-12-01T00.ndjson'), '{}\n');
+  mkdirSync(path.join(project, 'data/events/raw-event-user_created'));
+  writeFileSync(path.join(project, 'data/events/raw-event-user_created/events-2026-12-01T00.ndjson'), '{}\n');
+  expect((await launch('lib/hello')).stderr).toBe('');
+
+  writeFileSync(path.join(project, 'data/notes.txt'), 'a folder that changed\n');
+  expect((await launch('lib/hello')).stderr).toMatch(/^data changed since the last build/);
+});
