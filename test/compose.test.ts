@@ -51,12 +51,13 @@ const embeddedMajor = JSON.parse(
 ).version.split('.')[0];
 
 describe('docker-compose.yml', () => {
-  test('has its eight services, wired as docs/operations.md says', () => {
+  test('has its nine services, wired as docs/operations.md says', () => {
     expect(Object.keys(services).sort()).toEqual([
       'adminer',
       'ads-api',
       'bucket',
       'db',
+      'events',
       'loader',
       'migrate',
       's3',
@@ -72,13 +73,18 @@ describe('docker-compose.yml', () => {
     expect(services.loader!.volumes).toEqual(['./data:/app/data:ro']);
     expect(services.scheduler!.depends_on).toEqual({
       loader: { condition: 'service_completed_successfully' },
+      events: { condition: 'service_completed_successfully' },
       bucket: { condition: 'service_completed_successfully' },
       'ads-api': { condition: 'service_healthy' },
     });
+    // The generator writes the day's events into the volume the scheduler's lake_ingest reads.
+    expect(services.events!.volumes).toEqual(['events:/app/data/events']);
+    expect(compose.volumes).toHaveProperty('events');
+    expect(environmentOf(services.scheduler!).LAKE_INBOX).toBe('/app/data/events');
     expect(services.scheduler!.restart).toBe('unless-stopped');
     // One service builds the image, the others run it: two builds of one tag would collide.
     expect(services.migrate).toMatchObject({ build: '.', image: 'loans-analytics:local', init: true });
-    for (const name of ['loader', 'scheduler', 'bucket', 'ads-api']) {
+    for (const name of ['loader', 'scheduler', 'bucket', 'ads-api', 'events']) {
       expect(services[name]).toMatchObject({ image: 'loans-analytics:local', init: true });
       expect(services[name]).not.toHaveProperty('build');
     }
@@ -86,7 +92,7 @@ describe('docker-compose.yml', () => {
     expect(environmentOf(services.loader!).PGUSER).toBe('loader');
     expect(environmentOf(services.scheduler!).PGUSER).toBe('scheduler');
     expect(environmentOf(services.scheduler!).CRON_LOG).toBe('/var/log/cron.log');
-    expect(services.scheduler!.volumes).toEqual(['./logs:/var/log']);
+    expect(services.scheduler!.volumes).toEqual(['./logs:/var/log', 'events:/app/data/events:ro']);
   });
 
   test('the S3 server: pinned, healthy before the bucket is made, its data in a named volume', () => {
@@ -190,16 +196,18 @@ describe('the services, started as Compose starts them', () => {
     if (env.ADS_API_URL !== undefined)
       env.ADS_API_URL = env.ADS_API_URL.replace('http://ads-api:8001', new URL(api.url).origin);
     // Container paths under a mounted volume become the matching host folder (here a temp folder).
+    let command = service.command!.map(expandDefaults);
     for (const volume of service.volumes ?? []) {
       const [host, container] = volume.split(':') as [string, string];
       if (host === './data') continue; // the project's own data/ is the container's /app/data
       const hostDir = path.join(hostRoot, host);
       mkdirSync(hostDir, { recursive: true });
-      for (const [key, value] of Object.entries(env)) {
-        if (value.startsWith(`${container}/`)) env[key] = path.join(hostDir, value.slice(container.length + 1));
-      }
+      const onHost = (value: string): string =>
+        value === container || value.startsWith(`${container}/`) ? hostDir + value.slice(container.length) : value;
+      for (const [key, value] of Object.entries(env)) env[key] = onHost(value);
+      command = command.map(onHost);
     }
-    const [node, ...args] = service.command!;
+    const [node, ...args] = command;
     expect(node).toBe('node');
     return { args, env };
   }
@@ -213,9 +221,21 @@ describe('the services, started as Compose starts them', () => {
     expect(loaded.output()).toMatch(/status=succeeded .*loaded data\/loans\.csv: 620 rows read, 620 loaded/);
     expect((await db.pool.query('SELECT count(*)::int AS n FROM loans')).rows[0].n).toBe(620);
 
-    // The scheduler starts once the bucket one-shot made the bucket (depends_on above).
+    // The scheduler starts once the bucket one-shot made the buckets and the events one-shot wrote
+    // a day of events (depends_on above); here a smaller day than the service's 100,000 events.
     const bucket = asCompose(services.bucket!);
     expect(await startNode(bucket.args, bucket.env).exited).toBe(0);
+    const events = asCompose(services.events!);
+    expect(events.args).toContain('100000');
+    const generated = startNode(
+      events.args.map((arg) => (arg === '100000' ? '3000' : arg)),
+      events.env,
+    );
+    expect(await generated.exited).toBe(0);
+    const inbox = events.args[events.args.indexOf('--out') + 1]!;
+    const manifest = JSON.parse(readFileSync(path.join(inbox, 'manifest.json'), 'utf8')) as {
+      totals: { distinct_event_ids: number };
+    };
     const scheduler = asCompose(services.scheduler!);
     const cronLog = scheduler.env.CRON_LOG!;
     expect(cronLog).toBe(path.join(hostRoot, 'logs', 'cron.log'));
@@ -244,6 +264,18 @@ describe('the services, started as Compose starts them', () => {
       running,
     );
     expect((await db.pool.query('SELECT count(*)::int AS n FROM ads')).rows[0].n).toBe(100);
+    // lake_ingest's start-up run took the day into the lake on S3, as the scheduler's login user.
+    await waitUntil(
+      () => / job=lake_ingest run=[0-9a-f]{12} status=succeeded /.test(readFileSync(cronLog, 'utf8')),
+      60_000,
+      running,
+    );
+    const lake = await db.pool.query("SELECT sum(rows)::int AS n FROM lake_files WHERE content = 'events'");
+    expect(lake.rows[0].n).toBe(manifest.totals.distinct_event_ids);
+    expect(scheduler.env.LAKE_URI).toBe('s3://event-lake/lake');
+    const objects: string[] = [];
+    for await (const object of s3.store('event-lake').list('lake/events/')) objects.push(object.key);
+    expect(objects.length).toBeGreaterThan(0);
 
     // A run by hand in the scheduler's container (docker compose exec -u node scheduler node
     // dist/scheduler/cli.js …) has its environment: it reaches the same cron.log.

@@ -35,6 +35,7 @@ test('every npm command that runs a program goes through the launcher', () => {
     'events',
     'generate-data',
     'job',
+    'lake',
     'load',
     'migrate',
     'scheduler',
@@ -55,6 +56,17 @@ describe.each(commands)('npm run %s', (name, entry) => {
     expect(usage).toMatch(new RegExp(`\\n\\nexamples?:\\n {2}.*${invoked}`));
   });
 });
+
+test.each(['ingest', 'query', 'kpis', 'compact', 'maintain'])(
+  'npm run lake -- %s --help prints that command usage and exits 0',
+  async (command) => {
+    const running = startNode(['dist/lake/main.js', command, '--help'], BROKEN_ENVIRONMENT);
+    expect(await running.exited).toBe(0);
+    expect(running.stderr()).toBe('');
+    expect(running.stdout()).toMatch(new RegExp(`^usage: npm run lake -- ${command}`));
+    expect(running.stdout()).toMatch(/\n\nenvironment \(docs\/operations\.md, "Configuration"\):\n {2}LAKE_URI/);
+  },
+);
 
 test('the usage text of a command also ends its usage errors', async () => {
   const running = startNode(['dist/data/generateLoans.js', 'extra'], {});
