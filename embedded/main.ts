@@ -1,3 +1,4 @@
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import {
   connectionUrl,
@@ -26,6 +27,7 @@ import { projectRoot } from '../lib/sqlFiles';
 import { newSeed } from '../adsApi/impressions';
 import { startAdsApi } from '../adsApi/server';
 import { parseGenerateArgs } from '../events/commands/generate';
+import { MANIFEST_FILE, type Manifest } from '../events/manifest';
 import { writeEventFiles } from '../events/writeEventFiles';
 import { loadFile } from '../loader/loadFile';
 import { summarise } from '../loader/main';
@@ -136,6 +138,12 @@ function banner(
 async function generateInbox(config: Config, logger: Logger, stop: AbortSignal): Promise<void> {
   if (config.lake.inbox.startsWith('s3://')) return;
   const args = parseGenerateArgs(['--out', config.lake.inbox]);
+  const day = new Date(args.events.startMs).toISOString().slice(0, 10);
+  if (alreadyGenerated(config.lake.inbox, day)) {
+    // Written again, the same bytes would have new times, and lake_ingest would read them all again.
+    logger.info('the day of events is in the inbox already', { inbox: config.lake.inbox, day });
+    return;
+  }
   const manifest = await writeEventFiles(args.events, { ...args.write, signal: stop });
   logger.info('a day of events generated for the lake', {
     inbox: config.lake.inbox,
@@ -143,6 +151,27 @@ async function generateInbox(config: Config, logger: Logger, stop: AbortSignal):
     files: manifest.totals.files,
     lines: manifest.totals.lines,
   });
+}
+
+/** True when the inbox holds a whole earlier run of npm start's generator for the day: its manifest, and every file it lists at its size. */
+function alreadyGenerated(inbox: string, day: string): boolean {
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(readFileSync(path.join(inbox, MANIFEST_FILE), 'utf8')) as Manifest;
+  } catch {
+    return false;
+  }
+  const defaults = parseGenerateArgs(['--out', inbox]).events;
+  const same =
+    manifest.options.start.slice(0, 10) === day &&
+    manifest.options.seed === defaults.seed &&
+    manifest.options.events === defaults.events;
+  return (
+    same &&
+    manifest.files.every(
+      (file) => statSync(path.join(inbox, file.path), { throwIfNoEntry: false })?.size === file.bytes,
+    )
+  );
 }
 
 async function runStack(config: Config, logger: Logger, stop: AbortSignal, database: DatabaseConfig): Promise<void> {

@@ -1,6 +1,6 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { inTransaction, type Pool } from '../lib/db';
+import { inTransaction, lease, type Pool } from '../lib/db';
 import { InputError } from '../lib/errors';
 import { querySqlFile } from '../lib/sqlFiles';
 import type { LakeStore } from './lakeStore';
@@ -76,7 +76,8 @@ export async function exportCatalogDays(
   const unique = [...new Set(dates)].sort();
   if (unique.length === 0) return;
   const folder = await lake.stagingFolder('catalog-export');
-  const client = await db.connect();
+  const leased = await lease(db);
+  const { client } = leased;
   try {
     for (const date of unique) {
       signal?.throwIfAborted();
@@ -95,7 +96,7 @@ export async function exportCatalogDays(
       });
     }
   } finally {
-    client.release();
+    leased.release();
     await rm(folder, { recursive: true, force: true });
   }
 }

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import type { Config } from '../lib/config';
-import { inTransaction, type Pool, type PoolClient } from '../lib/db';
+import { inTransaction, lease, type Pool, type PoolClient } from '../lib/db';
 import { DigestStream } from '../lib/digestStream';
 import { PgErrorCode, describeError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
@@ -352,7 +352,10 @@ function emptySummary(
 /** Ingests one source; see the module's comment. */
 export async function ingestSource(ctx: IngestContext, source: Source): Promise<IngestSummary> {
   const began = Date.now();
-  const client = await ctx.db.connect();
+  // A lease: the connection is held for the whole ingest, and a server restart must fail the
+  // ingest, not crash the process with an unhandled 'error'.
+  const leased = await lease(ctx.db);
+  const { client } = leased;
   let started: Started | undefined;
   const published: string[] = [];
   // Set when COMMIT is sent: a COMMIT that fails may still have committed, so from then on the
@@ -465,7 +468,7 @@ export async function ingestSource(ctx: IngestContext, source: Source): Promise<
     duck?.close();
     if (started !== undefined)
       await querySqlFile(client, 'lake/release_ingest.sql', [started.ingestId]).catch(() => undefined);
-    client.release();
+    leased.release();
     if (work !== undefined) await rm(work, { recursive: true, force: true });
     if (staging !== undefined) await rm(staging, { recursive: true, force: true });
   }

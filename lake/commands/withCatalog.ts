@@ -1,5 +1,5 @@
 import type { Config } from '../../lib/config';
-import { createPool, endPool, waitForDatabase, type Pool, type PoolClient } from '../../lib/db';
+import { createPool, endPool, lease, waitForDatabase, type Pool, type PoolClient } from '../../lib/db';
 import { ConfigError, describeError, PgErrorCode } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { migrate } from '../../lib/migrate';
@@ -36,7 +36,8 @@ export async function readCatalog<T>(
   const db = createPool(config.database, 'lake', { max: 1 });
   try {
     await waitForDatabase(db, config.database, config.dbWaitTimeoutMs, log, stop);
-    const client = await db.connect();
+    const leased = await lease(db);
+    const { client } = leased;
     try {
       await querySqlFile(client, 'lake/begin_read_only.sql');
       return await read(client);
@@ -53,7 +54,7 @@ export async function readCatalog<T>(
     } finally {
       // Nothing to keep: the transaction only read.
       await client.query('ROLLBACK').catch(() => undefined);
-      client.release();
+      leased.release();
     }
   } finally {
     await endPool(db);
