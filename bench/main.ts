@@ -178,7 +178,8 @@ const HELP: Usage = {
   description: [
     'Runs each comparison (default: all) as a person types the commands, A, B, A, B …, against its own',
     'PostgreSQL, and writes the medians, ratios and targets to bench/RESULTS.md. The full run takes',
-    'about 19 minutes on 2 cores. Progress on stderr; Ctrl-C stops it and removes what it created.',
+    'about 19 minutes on 2 cores plus about 25 for lake (8.6 with BENCH_PAIRS=1). Progress on stderr;',
+    'Ctrl-C stops it and removes what it created.',
   ].join('\n'),
   options: [['loader … lake', 'only these comparisons (or BENCH_ONLY=loader,rebuild); the others keep their sections']],
   environment: [
