@@ -1,3 +1,4 @@
+import { MAX_LINE_BYTES, QUARANTINE_REASONS, type QuarantineReason } from '../lake/validateEvent';
 import type { Random } from '../lib/random';
 
 /**
@@ -6,23 +7,11 @@ import type { Random } from '../lib/random';
  * validator checks the rules in the order of REASONS and reports the first one that fails.
  */
 
-export const REASONS = [
-  'line_too_long',
-  'invalid_utf8',
-  'not_json',
-  'not_object',
-  'missing_field',
-  'wrong_type',
-  'bad_id',
-  'created_at_out_of_range',
-  'unsafe_type',
-  'type_mismatch',
-  'duplicate_key',
-] as const;
-export type Reason = (typeof REASONS)[number];
+// The validator's own reasons and limit: the generator cannot tag a line with a reason the lake
+// does not give, nor miss one it adds.
+export const REASONS = QUARANTINE_REASONS;
+export type Reason = QuarantineReason;
 
-/** Longer than this many bytes (the newline not counted) is line_too_long. */
-export const MAX_LINE_BYTES = 1_048_576;
 // line_too_long lines are a megabyte each: one per started million events, not a share of them.
 const EVENTS_PER_TOO_LONG = 1_000_000;
 

@@ -1,4 +1,7 @@
-import type { PoolClient } from '../lib/db';
+import type { Config } from '../lib/config';
+import type { Pool, PoolClient } from '../lib/db';
+import type { Logger } from '../lib/logger';
+import type { LakeStore } from './lakeStore';
 import { querySqlFile } from '../lib/sqlFiles';
 import type { Partition } from './partitions';
 
@@ -7,6 +10,17 @@ import type { Partition } from './partitions';
  * sql/migrations/0013_lake.sql): which files a partition has, adding files, and the partition
  * locks that make ingests and compactions of one partition take turns.
  */
+
+/** What an ingest or a compaction works with: the catalog's pool, the lake, the settings, a logger. */
+export interface LakeContext {
+  db: Pool;
+  lake: LakeStore;
+  config: Config;
+  log: Logger;
+  /** The workflow run, recorded with what it writes (lake_ingests, lake_compactions). */
+  runId?: string;
+  signal?: AbortSignal;
+}
 
 export interface CatalogFile {
   path: string;

@@ -1,14 +1,11 @@
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Config } from '../lib/config';
-import { inTransaction, withClient, type Pool, type PoolClient } from '../lib/db';
+import { inTransaction, withClient, type PoolClient } from '../lib/db';
 import { describeError } from '../lib/errors';
-import type { Logger } from '../lib/logger';
 import { querySqlFile } from '../lib/sqlFiles';
-import { addFiles, lockPartitions, type CatalogFile } from './catalog';
+import { addFiles, lockPartitions, type CatalogFile, type LakeContext } from './catalog';
 import { exportCatalogDays } from './catalogExport';
 import { DuckDb, literal, literalList } from './duckdb';
-import type { LakeStore } from './lakeStore';
 import { compactedFilePath, type Partition } from './partitions';
 
 /**
@@ -24,15 +21,7 @@ import { compactedFilePath, type Partition } from './partitions';
  * before the commit leaves only orphan files, which maintenance deletes.
  */
 
-export interface CompactContext {
-  db: Pool;
-  lake: LakeStore;
-  config: Config;
-  log: Logger;
-  /** The workflow run, recorded with each compaction. */
-  runId?: string;
-  signal?: AbortSignal;
-}
+export type CompactContext = LakeContext;
 
 /** Partitions per run unless told otherwise: at most that many target-sized rewrites between two ticks. */
 export const DEFAULT_MAX_PARTITIONS = 200;

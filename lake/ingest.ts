@@ -4,16 +4,14 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
-import type { Config } from '../lib/config';
-import { inTransaction, lease, type Pool, type PoolClient } from '../lib/db';
+import { inTransaction, lease, type PoolClient } from '../lib/db';
 import { DigestStream } from '../lib/digestStream';
 import { PgErrorCode, describeError } from '../lib/errors';
-import type { Logger } from '../lib/logger';
 import { querySqlFile } from '../lib/sqlFiles';
-import { addFiles, lockPartitions, partitionFiles, type CatalogFile } from './catalog';
+import { addFiles, lockPartitions, partitionFiles, type CatalogFile, type LakeContext } from './catalog';
 import { exportCatalogDays } from './catalogExport';
 import { DuckDb, literal, literalList } from './duckdb';
-import { eachLimited, type LakeStore } from './lakeStore';
+import { eachLimited } from './lakeStore';
 import { parseEventsPath, quarantinePath, type Partition } from './partitions';
 import { sourceLines, type BadLine } from './sourceLines';
 import type { Source } from './sources';
@@ -30,15 +28,7 @@ import { MAX_LINE_BYTES, validateEventLine, type QuarantineReason } from './vali
  * same source can be ingested again.
  */
 
-export interface IngestContext {
-  db: Pool;
-  lake: LakeStore;
-  config: Config;
-  log: Logger;
-  /** The workflow run, recorded with the ingest. */
-  runId?: string;
-  signal?: AbortSignal;
-}
+export type IngestContext = LakeContext;
 
 export interface IngestSummary {
   source: string;
@@ -180,6 +170,7 @@ class Stager {
     this.raw.closeSync();
     await this.staging;
     this.quarantine.closeSync();
+    await this.duck.run('finish_staging');
   }
 }
 
@@ -378,8 +369,9 @@ export async function ingestSource(ctx: IngestContext, source: Source): Promise<
     const { tempDir, memoryLimitMb, threads } = ctx.config.lake;
     await mkdir(tempDir, { recursive: true });
     work = await mkdtemp(path.join(tempDir, `lake-ingest-${ingestId}-`));
+    // In memory, spilling to the work folder past LAKE_MEMORY_MB: a database file would also
+    // write every batch to its log and checkpoint it, which made the ingest twice as slow.
     duck = await DuckDb.open({
-      file: path.join(work, 'ingest.duckdb'),
       memoryLimitMb,
       threads,
       spillDir: path.join(work, 'spill'),

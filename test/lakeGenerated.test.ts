@@ -40,7 +40,7 @@ async function run(workflow: Workflow, params: Record<string, string> = {}): Pro
 
 // Per type, every (type, hour) is a file and each file its own ingest: fewer types and hours.
 describe.each([
-  ['one file per hour', { gzip: false, perType: false, flags: [] as string[] }],
+  ['one file per hour', { gzip: false, perType: false, flags: ['--hours', '6'] }],
   ['gzip, one folder per type', { gzip: true, perType: true, flags: ['--types', '12', '--hours', '4'] }],
 ])('a generated day, %s', (_, shape) => {
   let manifest: Manifest;
@@ -50,11 +50,11 @@ describe.each([
     await db.pool.query('TRUNCATE lake_files, lake_ingests, lake_compactions, event_kpis_daily CASCADE');
     const inbox = path.join(tempDir('generated-'), 'events');
     mkdirSync(inbox);
-    // Rates well above the defaults, so that every reason shows up in 20,000 events.
+    // Rates well above the defaults, so that every reason shows up in 10,000 events.
     const rates = ['--malformed', '0.02', '--duplicates', '0.05', '--late', '0.05'];
     const shapeFlags = [...(shape.gzip ? ['--gzip'] : []), ...(shape.perType ? ['--per-type'] : [])];
     const args = parseGenerateArgs([
-      ...['--out', inbox, '--events', '20000', '--seed', '11'],
+      ...['--out', inbox, '--events', '10000', '--seed', '11'],
       ...rates,
       ...shapeFlags,
       ...shape.flags,

@@ -151,7 +151,10 @@ describe('validation and quarantine', () => {
   test('every rule break is quarantined with its reason, its line number and its exact bytes', async () => {
     const breaks = ruleBreaks();
     const hostile: [string, string][] = HOSTILE_TYPES.map((type, i) => [eventText(`h${i}`, type, T0), 'unsafe_type']);
+    // Escapes that JSON.parse and DuckDB each decode, and that must not look like a repeated key.
+    const escaped = `{"data":{"id":"\\u00e9t\\u00e9 \\"q\\" \\/","type":"t","attributes":{"e":"\\ud83d\\ude00"}},"meta":{"created_at":${T0}}}`;
     const lines: (string | Buffer)[] = [
+      escaped,
       valid('ok1'),
       '',
       ...breaks.map(([line]) => line),
@@ -171,7 +174,7 @@ describe('validation and quarantine', () => {
     expect(summary).toMatchObject({
       status: 'succeeded',
       linesRead: lines.length,
-      eventsWritten: 3,
+      eventsWritten: 4,
       quarantined: expected.length,
       duplicates: 0,
       blankLines: 3,
@@ -183,7 +186,7 @@ describe('validation and quarantine', () => {
       // The line number points at that very line of the file.
       expect(Buffer.from(lines[row.line - 1]!).equals(row.raw)).toBe(true);
     }
-    expect(await lakeIds(lake)).toEqual(['ok1', 'ok2', 'ok3']);
+    expect(await lakeIds(lake)).toEqual(['ok1', 'ok2', 'ok3', 'été "q" /']);
   });
 
   test('hostile types never leave the lake root: every file is where the layout puts it', async () => {

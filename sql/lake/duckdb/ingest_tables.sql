@@ -17,7 +17,9 @@ CREATE TABLE staged (
   attributes VARCHAR,
   meta       VARCHAR,
   -- type/date/hour: what write_events.sql selects ranges of.
-  key        VARCHAR
+  key        VARCHAR,
+  -- The line's bytes when two JSON readers disagree on it (stage_lines.sql); NULL otherwise.
+  conflict   VARCHAR
 );
 
 -- Lines that broke a rule, with their exact bytes.
