@@ -21,12 +21,12 @@ export const JOB_TIMEOUT_SECONDS = 3600;
 /** What psql's side of the loader comparison loads: loans' columns and key, no triggers (bench/sql/plain_loans.sql). */
 export const PLAIN_LOANS = 'bench_plain_loans';
 
-/** Only what the commands need: nothing of the caller's own PG* settings leaks in. */
-export function commandEnv(db: BenchDatabase, extra: Record<string, string> = {}): Record<string, string> {
+/** Only what the commands need: nothing of the caller's own PG* settings leaks in (no database: none at all). */
+export function commandEnv(db: BenchDatabase | undefined, extra: Record<string, string> = {}): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '',
     ...(process.env.HOME !== undefined ? { HOME: process.env.HOME } : {}),
-    DATABASE_URL: db.url,
+    ...(db === undefined ? {} : { DATABASE_URL: db.url }),
     JOB_TIMEOUT: String(JOB_TIMEOUT_SECONDS),
     ...extra,
   };
@@ -137,4 +137,51 @@ export async function runPsqlCopyToGzip(psql: string, db: BenchDatabase, query: 
   );
   // What was polled is the shell's memory, not psql's or gzip's: not worth reporting.
   return { wallMs: run.wallMs, peakRssBytes: undefined };
+}
+
+export interface OutputRun extends Sample {
+  stdout: string;
+}
+
+/**
+ * `node dist/bench/duckdbCopy.js bench/sql/<file> name=value …`: DuckDB with its defaults over one
+ * SQL file (bench/duckdbCopy.ts). Run in `cwd`, where DuckDB spills (.tmp) if it must.
+ */
+export async function runDuckdbSql(sqlFile: string, values: Record<string, string>, cwd: string): Promise<OutputRun> {
+  const run = await measureProcess(
+    process.execPath,
+    [
+      path.join(projectRoot, compiled('bench/duckdbCopy.js')),
+      benchSqlPath(sqlFile),
+      ...Object.entries(values).map(([name, value]) => `${name}=${value}`),
+    ],
+    { env: commandEnv(undefined), cwd },
+  );
+  return { wallMs: run.wallMs, peakRssBytes: run.peakRssBytes, stdout: run.stdout };
+}
+
+/**
+ * `node dist/lake/main.js <command> …` with the lake at `lakeFolder` and its catalog in `db`;
+ * its log as JSON lines (LOG_FORMAT=json) so that the bench can read the ingest's phases.
+ */
+export async function runLake(
+  db: BenchDatabase,
+  lakeFolder: string,
+  tempFolder: string,
+  args: readonly string[],
+): Promise<OutputRun & { stderr: string }> {
+  const run = await measureProcess(process.execPath, [compiled('lake/main.js'), ...args], {
+    env: commandEnv(db, { LAKE_URI: lakeFolder, LAKE_TMP_DIR: tempFolder, LOG_FORMAT: 'json' }),
+    cwd: projectRoot,
+  });
+  return { wallMs: run.wallMs, peakRssBytes: run.peakRssBytes, stdout: run.stdout, stderr: run.stderr };
+}
+
+/** `node dist/events/main.js generate …`: the seeded event generator (docs/events-generator.md). */
+export async function runEventGenerator(args: readonly string[]): Promise<Sample> {
+  const run = await measureProcess(process.execPath, [compiled('events/main.js'), 'generate', ...args], {
+    env: commandEnv(undefined, { LOG_LEVEL: 'warn' }),
+    cwd: projectRoot,
+  });
+  return { wallMs: run.wallMs, peakRssBytes: run.peakRssBytes };
 }

@@ -5,11 +5,12 @@ import { printUsageIfAsked, type Usage } from '../lib/usage';
 import { writeLoansFile } from './generateData';
 import { compareIncremental, compareRebuild, INCREMENTAL_PARAMS, jobRefuses } from './compareJobs';
 import { compareAdsArchive } from './compareAdsArchive';
+import { compareLake } from './compareLake';
 import { compareLoader, compareReload } from './compareLoader';
 import { describeMachine, psqlVersion } from './machine';
 import { killRunningProcesses } from './measureProcess';
 import { startBenchServer, type BenchServer } from './postgres';
-import { renderReport, writeReport } from './report';
+import { readReport, renderReport, writeReport } from './report';
 import type { BenchContext, BenchResults, Outcome } from './results';
 import { COMPARISONS, readSettings, type BenchSettings, type ComparisonName } from './settings';
 import { soakRefreshes } from './soakRefreshes';
@@ -100,6 +101,7 @@ async function run(settings: BenchSettings, tempRoot: string, interrupted: Abort
       soak: { status: 'not selected' },
       scheduler: { status: 'not selected' },
       adsArchive: { status: 'not selected' },
+      lake: { status: 'not selected' },
     };
     if (settings.only.has('incremental') && !interrupted.aborted) {
       const why = await jobRefuses(await server.createDatabase('incremental_check'), INCREMENTAL_PARAMS);
@@ -126,17 +128,21 @@ async function run(settings: BenchSettings, tempRoot: string, interrupted: Abort
       () => compareAdsArchive(ctx, path.join(tempRoot, 'ads-archive')),
       interrupted,
     );
+    results.lake = await measure(settings, 'lake', () => compareLake(ctx, path.join(tempRoot, 'lake')), interrupted);
     if (interrupted.aborted) return 130;
-    const body = renderReport({
-      settings,
-      machine,
-      serverVersion: server.version,
-      serverDescription: server.description,
-      command: commandLine(),
-      startedAt: new Date(startedMs),
-      durationMs: Date.now() - startedMs,
-      results,
-    });
+    const body = renderReport(
+      {
+        settings,
+        machine,
+        serverVersion: server.version,
+        serverDescription: server.description,
+        command: commandLine(),
+        startedAt: new Date(startedMs),
+        durationMs: Date.now() - startedMs,
+        results,
+      },
+      readReport(settings.resultsPath),
+    );
     writeReport(settings.resultsPath, body);
     progress(`wrote ${settings.resultsPath}`);
     return Object.values(results).some(fellShort) ? 1 : 0;
@@ -172,15 +178,17 @@ const HELP: Usage = {
   description: [
     'Runs each comparison (default: all) as a person types the commands, A, B, A, B …, against its own',
     'PostgreSQL, and writes the medians, ratios and targets to bench/RESULTS.md. The full run takes',
-    'about 19 minutes on 2 cores. Progress on stderr; Ctrl-C stops it and removes what it created.',
+    'about 19 minutes on 2 cores plus about 25 for lake (8.6 with BENCH_PAIRS=1). Progress on stderr;',
+    'Ctrl-C stops it and removes what it created.',
   ].join('\n'),
-  options: [['loader … ads-archive', 'only these comparisons (or BENCH_ONLY=loader,rebuild)']],
+  options: [['loader … lake', 'only these comparisons (or BENCH_ONLY=loader,rebuild); the others keep their sections']],
   environment: [
     ['BENCH_QUICK', '1: a smoke test in seconds, tiny sizes, numbers that mean nothing'],
-    ['BENCH_PAIRS', 'A, B pairs per comparison and size (3)'],
+    ['BENCH_PAIRS', 'A, B pairs per comparison and size (3; fewer makes a partial run)'],
     ['BENCH_SIZES', 'the row counts of the growth table (200000,2000000,10000000)'],
     ['BENCH_SCHEDULER_SECONDS', 'how long the two schedulers are watched (600)'],
     ['BENCH_ADS_ROWS', 'impressions of the one day ads-archive archives (1000000)'],
+    ['BENCH_LAKE_EVENTS', 'generated events of the day that lake ingests and queries (10000000)'],
     ['BENCH_RESULTS', 'the report to write (bench/RESULTS.md)'],
     ['BENCH_PSQL', 'the psql of the reference commands (psql)'],
     ['DATABASE_URL, or PGHOST and PG*', 'a server to use (the role needs CREATEDB) instead of an embedded one'],

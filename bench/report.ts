@@ -4,21 +4,25 @@ import { JOB_TIMEOUT_SECONDS, PLAIN_LOANS } from './commands';
 import type { Machine } from './machine';
 import { definedValues, median, percentile, type Sample } from './pairs';
 import { ADS_DAY_QUERY } from './compareAdsArchive';
+import { LAKE_DAY, QUERY_HOURS, SMALL_FILES } from './compareLake';
 import type {
   AdsArchiveResult,
   BackToBack,
   BenchResults,
   JobSize,
+  LakeResult,
   LoaderSize,
   LoansCsvRefreshes,
   Outcome,
   SoakResult,
 } from './results';
-import { COMPARISONS, LOANS_CSV_REFRESHES, SOAK_REFRESHES, type BenchSettings } from './settings';
+import { COMPARISONS, LOANS_CSV_REFRESHES, SOAK_REFRESHES, type BenchSettings, type ComparisonName } from './settings';
 
 /**
  * Writes bench/RESULTS.md. Only what lies between the markers is generated: a person's analysis
- * written above or below them survives every run.
+ * written above or below them survives every run. Inside, each comparison's section lies between
+ * markers of its own, dated with the run that measured it: a run of some comparisons copies the
+ * sections of the others, and their lines of the targets table, from the file as it was.
  */
 
 export const BEGIN = '<!-- bench:begin -->';
@@ -53,6 +57,12 @@ const TARGET = {
   // Issue 10: archiving a day against dumping it with psql through gzip, and the archive's memory.
   adsArchiveVsPsql: 2.0,
   adsArchivePeakRssMb: 200,
+  // Issue 11: the lake's ingest (validation, quarantine, dedupe, catalog) against DuckDB's bare
+  // COPY … PARTITION_BY, its memory, its query against DuckDB over the raw file, and compaction.
+  lakeIngestVsDuckdb: 0.7,
+  lakeIngestPeakRssBytes: 1024 ** 3,
+  lakeQuerySpeedup: 20,
+  lakeCompactedFiles: 1,
 };
 
 const MB = 1048576;
@@ -64,6 +74,9 @@ const ms = (value: number): string => (Number.isNaN(value) ? '—' : `${value.to
 // One decimal: 150.4 MB must not read as 150 MB next to a "< 150 MB" miss.
 const mb = (bytes: number | undefined): string =>
   bytes === undefined || Number.isNaN(bytes) ? '—' : `${(bytes / MB).toFixed(1)} MB`;
+// Files and bytes written: KB below a megabyte, where one decimal of MB would read 0.0.
+const size = (bytes: number): string =>
+  Number.isNaN(bytes) ? '—' : bytes < MB ? `${(bytes / 1024).toFixed(0)} KB` : `${(bytes / MB).toFixed(1)} MB`;
 const times = (ratio: number): string =>
   Number.isFinite(ratio) ? `${ratio < 10 ? ratio.toFixed(2) : ratio.toFixed(0)}×` : '—';
 const perSecond = (rows: number, ms: number): string => (Number.isNaN(ms) ? '—' : n(Math.round(rows / (ms / 1000))));
@@ -84,17 +97,20 @@ function pairRatios(a: readonly Sample[], b: readonly Sample[], ratio: (a: Sampl
 
 const list = (ratios: readonly number[]): string => (ratios.length === 0 ? '—' : ratios.map(times).join(', '));
 
+const tableLine = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
+
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+  return [tableLine(header), tableLine(header.map(() => '---')), ...rows.map(tableLine)].join('\n');
 }
+
+const NOT_SELECTED = '_Not run this time (not selected)._';
 
 function notMeasured(outcome: Outcome<unknown>): string | undefined {
   switch (outcome.status) {
     case 'measured':
       return undefined;
     case 'not selected':
-      return '_Not run this time (not selected)._';
+      return NOT_SELECTED;
     case 'unavailable':
       return `_Not measured: ${outcome.reason}._`;
     case 'failed':
@@ -791,6 +807,225 @@ function adsArchiveSection(input: ReportInput, summary: string[][]): string {
   return head + adsArchiveTable(outcome.value, summary);
 }
 
+const phaseNames = ['read', 'dedupe', 'lake_dedupe', 'sort', 'write', 'publish', 'commit'] as const;
+
+function lakeIngestTable(r: LakeResult, summary: string[][]): string {
+  const part = r.ingest;
+  const ratios = pairRatios(part.duckdb, part.lake, (a, b) => a.wallMs / b.wallMs);
+  const ratioOk = ratios.length > 0 ? median(ratios) >= TARGET.lakeIngestVsDuckdb : undefined;
+  const highest = peak(part.lake);
+  const rssOk = highest === undefined ? undefined : highest < TARGET.lakeIngestPeakRssBytes;
+  summary.push(
+    [
+      '10',
+      `lake ingest lines/s vs DuckDB's bare COPY … PARTITION_BY, ${n(r.lines)} lines`,
+      `≥ ${TARGET.lakeIngestVsDuckdb}×`,
+      times(median(ratios)),
+      pass(ratioOk),
+    ],
+    ['10', `lake ingest peak RSS, ${n(r.lines)} lines`, '< 1 GB', mb(highest), pass(rssOk)],
+  );
+  const speeds = table(
+    [
+      'lines',
+      'file',
+      'DuckDB COPY (median)',
+      'lake ingest (median)',
+      'DuckDB lines/s',
+      'lake lines/s',
+      'ratio per pair',
+      'median ratio',
+      `target ≥ ${TARGET.lakeIngestVsDuckdb}×`,
+      'DuckDB peak RSS',
+      'lake peak RSS',
+      'target < 1 GB',
+    ],
+    [
+      [
+        n(r.lines),
+        size(r.fileBytes),
+        s(wall(part.duckdb)),
+        s(wall(part.lake)),
+        perSecond(r.lines, wall(part.duckdb)),
+        perSecond(r.lines, wall(part.lake)),
+        list(ratios),
+        times(median(ratios)),
+        pass(ratioOk),
+        mb(peak(part.duckdb)),
+        mb(highest),
+        pass(rssOk),
+      ],
+    ],
+  );
+  const phases =
+    part.lakeRuns.length === 0
+      ? ''
+      : '\n\nWhere each lake ingest spent its time (`phases_ms` of its log line), and what it wrote (its `lake_ingests` row, ' +
+        "checked against the generator's manifest: lines, events = distinct valid events, quarantined = malformed, duplicates, blank):\n\n" +
+        table(
+          ['run', ...phaseNames, 'events written', 'quarantined', 'duplicates', 'blank', 'files', 'bytes'],
+          part.lakeRuns.map((run, i) => [
+            String(i + 1),
+            ...phaseNames.map((phase) => s(run.phasesMs[phase] ?? NaN)),
+            n(run.eventsWritten),
+            n(run.quarantined),
+            n(run.duplicates),
+            n(run.blankLines),
+            n(run.files),
+            size(run.bytes),
+          ]),
+        );
+  const duckdbOut =
+    part.duckdbRows === undefined
+      ? ''
+      : `\n\nDuckDB's COPY wrote ${n(part.duckdbRows)} rows (every line it could read, the broken ones as NULL fields, ` +
+        `duplicates included) into ${n(part.duckdbFiles ?? 0)} files, ${size(part.duckdbBytes ?? NaN)}.`;
+  return speeds + phases + duckdbOut + sizeError(part);
+}
+
+function lakeQueryTable(r: LakeResult, summary: string[][]): string {
+  const q = r.query;
+  const ratios = pairRatios(q.duckdb, q.lake, (a, b) => a.wallMs / b.wallMs);
+  const ok = ratios.length > 0 && q.error === undefined ? median(ratios) >= TARGET.lakeQuerySpeedup : undefined;
+  summary.push([
+    '10',
+    `lake query of one type over ${QUERY_HOURS} hours vs DuckDB over the NDJSON file`,
+    `≥ ${TARGET.lakeQuerySpeedup}× faster`,
+    times(median(ratios)),
+    pass(ok),
+  ]);
+  const answer = (a: { events: number; distinctIds: number } | undefined): string =>
+    a === undefined ? '—' : `${n(a.events)} / ${n(a.distinctIds)}`;
+  return (
+    table(
+      [
+        'type (events of the day)',
+        'created_at',
+        'DuckDB over the file (median)',
+        'lake query (median)',
+        'ratio per pair',
+        'median ratio',
+        `target ≥ ${TARGET.lakeQuerySpeedup}×`,
+        'lake query peak RSS',
+      ],
+      [
+        [
+          `\`${q.type}\` (${n(q.typeEvents)})`,
+          `${q.from.slice(11, 16)} to ${q.to.slice(11, 16)}`,
+          s(wall(q.duckdb)),
+          s(wall(q.lake)),
+          list(ratios),
+          times(median(ratios)),
+          pass(ok),
+          mb(peak(q.lake)),
+        ],
+      ],
+    ) +
+    '\n\n' +
+    table(
+      ['answer', 'DuckDB over the file', 'the lake', 'DuckDB over the quarantined lines'],
+      [['count(*) / count(DISTINCT id)', answer(q.duckdbAnswer), answer(q.lakeAnswer), answer(q.quarantinedAnswer)]],
+    ) +
+    sizeError(q)
+  );
+}
+
+function lakeCompactionTable(r: LakeResult, summary: string[][]): string {
+  const c = r.compaction;
+  const last = c.filesAfter.at(-1);
+  const ok =
+    c.filesAfter.length === 0 || c.error !== undefined
+      ? undefined
+      : c.filesAfter.every((files) => files === TARGET.lakeCompactedFiles);
+  summary.push([
+    '10',
+    `an hour of one type after compacting its ${c.sourceFiles || SMALL_FILES} files`,
+    `${TARGET.lakeCompactedFiles} file`,
+    last === undefined ? '—' : `${n(last)} file${last === 1 ? '' : 's'}`,
+    pass(ok),
+  ]);
+  return (
+    table(
+      [
+        'partition',
+        'events',
+        'files before (one ingest each)',
+        'ingest of the files (median)',
+        'compact (median)',
+        'compact peak RSS',
+        'bytes in → out',
+        'files after',
+        `target ${TARGET.lakeCompactedFiles} file`,
+      ],
+      [
+        [
+          `\`${c.type || '—'}\` ${c.date} hour ${String(c.hour).padStart(2, '0')}`,
+          c.rows === undefined ? n(c.events) : n(c.rows),
+          c.filesBefore.length === 0 ? '—' : c.filesBefore.map(n).join(', '),
+          s(wall(c.ingests)),
+          s(wall(c.compact)),
+          mb(peak(c.compact)),
+          c.bytesIn === undefined ? '—' : `${size(c.bytesIn)} → ${size(c.bytesOut ?? NaN)}`,
+          c.filesAfter.length === 0 ? '—' : c.filesAfter.map(n).join(', '),
+          pass(ok),
+        ],
+      ],
+    ) + sizeError(c)
+  );
+}
+
+function lakeSection(input: ReportInput, summary: string[][]): string {
+  const outcome = input.results.lake;
+  const head =
+    '## 10. Event lake\n\n' +
+    `One day (${LAKE_DAY}) of \`BENCH_LAKE_EVENTS\` events from the event generator (\`npm run events -- generate\`, ` +
+    'its default rates of malformed, duplicate, late and blank lines), its 24 hourly files joined into one NDJSON file. ' +
+    '**Ingest**: `node dist/bench/duckdbCopy.js bench/sql/lake_duckdb_copy.sql file=… out=…`, DuckDB with its defaults ' +
+    '(no memory limit set) running one `COPY (SELECT … FROM read_ndjson(…, ignore_errors = true, columns = …)) TO … ' +
+    '(FORMAT parquet, PARTITION_BY (type, date, hour))` that validates nothing, against `node dist/lake/main.js ingest <file>` ' +
+    '(validation, quarantine byte for byte, each event once, the catalog) into a new lake folder with a new catalog database ' +
+    'each run. The bare statement as first written does not get through the file: the columns must be given (lines that are ' +
+    'not objects make the detection fall back to one JSON column) and a type of 300 characters fails the whole COPY ' +
+    '("File name too long"), so it keeps `length(data.type) <= 100`; see the SQL file. Lines/s = lines of the file ÷ wall ' +
+    'time, the same numerator for both; ratio = DuckDB wall ÷ lake wall of the same pair. Peak RSS of each process, ' +
+    'DuckDB inside it. **Query**: one type of the middle rank over ' +
+    `${QUERY_HOURS} hours: \`node dist/lake/main.js query "SELECT count(*) AS events, count(DISTINCT id) AS distinct_ids FROM events WHERE type = … AND created_at >= … AND created_at < …" --format csv\` ` +
+    'on the lake of the last ingest, against `bench/sql/lake_duckdb_query.sql`, the same WHERE with DuckDB straight over the ' +
+    'NDJSON file. The file holds duplicate deliveries and malformed lines that DuckDB reads as events, so the answers are ' +
+    "reconciled, not equal: the lake's count(*) must equal its distinct ids, and DuckDB's distinct ids the lake's plus those " +
+    "of DuckDB's same query over the lake's quarantined lines (raw bytes from `quarantine/`), exactly. **Compaction**: " +
+    `an hour of the busiest type generated as ${SMALL_FILES} files (\`--types 1 --hours 1 --lines-per-file …\`) and ingested ` +
+    'with one `ingest <folder>` (one ingest per file, untimed for the target), then `node dist/lake/main.js compact`; ' +
+    'the hour must be one live file in `lake_files` after, holding every event ingested.\n\n';
+  const missing = notMeasured(outcome);
+  if (missing !== undefined || outcome.status !== 'measured') {
+    summary.push(
+      ['10', "lake ingest lines/s vs DuckDB's bare COPY … PARTITION_BY", `≥ ${TARGET.lakeIngestVsDuckdb}×`, '—', '—'],
+      ['10', 'lake ingest peak RSS', '< 1 GB', '—', '—'],
+      [
+        '10',
+        'lake query of one type over 3 hours vs DuckDB over the NDJSON file',
+        `≥ ${TARGET.lakeQuerySpeedup}× faster`,
+        '—',
+        '—',
+      ],
+      ['10', 'an hour of one type after compacting its files', `${TARGET.lakeCompactedFiles} file`, '—', '—'],
+    );
+    return head + missing;
+  }
+  const r = outcome.value;
+  return (
+    head +
+    `Generated ${n(r.events)} events, ${n(r.lines)} lines, ${size(r.fileBytes)} in ${s(r.generateMs)} (not timed).\n\n` +
+    '### Ingest\n\n' +
+    lakeIngestTable(r, summary) +
+    '\n\n### Query\n\n' +
+    lakeQueryTable(r, summary) +
+    '\n\n### Compaction\n\n' +
+    lakeCompactionTable(r, summary)
+  );
+}
+
 function machineSection(input: ReportInput): string {
   const m = input.machine;
   const { settings } = input;
@@ -808,6 +1043,7 @@ function machineSection(input: ReportInput): string {
         ['pairs', `${settings.pairs} per comparison and size (A, B, A, B …)`],
         ['sizes', settings.sizes.map(n).join(', ') + ' rows'],
         ['ads-archive', `${n(settings.adsRows)} rows of one day (BENCH_ADS_ROWS)`],
+        ['lake', `${n(settings.lakeEvents)} generated events of one day (BENCH_LAKE_EVENTS)`],
         [
           'job settings',
           `JOB_TIMEOUT=${JOB_TIMEOUT_SECONDS} (so that the largest rebuilds are not cut off at 50 s); everything else default`,
@@ -817,12 +1053,104 @@ function machineSection(input: ReportInput): string {
   );
 }
 
-function partialNote(input: ReportInput): string {
+/**
+ * The report's sections in order: the comparisons whose results each shows (growth shows three),
+ * its headings' numbers, and the items of the targets table each adds (a row's first cell).
+ */
+const SECTIONS: readonly {
+  key: string;
+  comparisons: readonly ComparisonName[];
+  /** The numbers of its "## N." headings, for a report written before the markers. */
+  headings: readonly string[];
+  items: readonly string[];
+  render: (input: ReportInput, summary: string[][]) => string;
+}[] = [
+  { key: 'loader', comparisons: ['loader'], headings: ['1', '2'], items: ['1', '2'], render: loaderSection },
+  { key: 'reload', comparisons: ['reload'], headings: ['3'], items: ['3'], render: reloadSection },
+  { key: 'rebuild', comparisons: ['rebuild'], headings: ['4'], items: ['4'], render: rebuildSection },
+  { key: 'incremental', comparisons: ['incremental'], headings: ['5'], items: ['5'], render: incrementalSection },
+  { key: 'soak', comparisons: ['soak'], headings: ['6'], items: ['6'], render: soakSection },
+  { key: 'scheduler', comparisons: ['scheduler'], headings: ['7'], items: [], render: schedulerSection },
+  {
+    key: 'growth',
+    comparisons: ['loader', 'rebuild', 'incremental'],
+    headings: ['8'],
+    items: [],
+    render: growthSection,
+  },
+  { key: 'ads-archive', comparisons: ['ads-archive'], headings: ['9'], items: ['9'], render: adsArchiveSection },
+  { key: 'lake', comparisons: ['lake'], headings: ['10'], items: ['10'], render: lakeSection },
+];
+
+const sectionBegin = (key: string, runAt: string): string => `<!-- bench:section ${key} ${runAt} -->`;
+const sectionEnd = (key: string): string => `<!-- bench:section-end ${key} -->`;
+const SECTION_BLOCK = /<!-- bench:section (\S+) (\S+) -->\n[\s\S]*?\n<!-- bench:section-end \1 -->/g;
+const TARGETS_HEADING = '## Targets';
+const TARGET_ROW = /^\| (\d+) \|/;
+
+interface EarlierSection {
+  /** The whole block, markers included, copied as it is. */
+  block: string;
+  /** When the run that measured it started (ISO 8601). */
+  runAt: string;
+}
+
+/**
+ * A report from before the sections had markers: its numbered sections by their headings (each
+ * up to the next heading), dated by its "Generated by" line. What says it was not run is not kept.
+ */
+function unmarkedSections(previous: string): Map<string, EarlierSection> {
+  const sections = new Map<string, EarlierSection>();
+  const [begin, end] = [previous.indexOf(BEGIN), previous.indexOf(END)];
+  if (begin < 0 || end < begin) return sections;
+  const body = previous.slice(begin + BEGIN.length, end);
+  const runAt = /_Generated by `[^`]*` on (\S+) in /.exec(body)?.[1];
+  if (runAt === undefined) return sections;
+  const texts = new Map<string, string[]>();
+  for (const part of body.split(/\n(?=## )/)) {
+    const number = /^## (\d+)\. /.exec(part)?.[1];
+    const key = SECTIONS.find((section) => section.headings.includes(number ?? ''))?.key;
+    if (key !== undefined) texts.set(key, [...(texts.get(key) ?? []), part.trim()]);
+  }
+  for (const [key, parts] of texts) {
+    if (parts.every((part) => part.includes(NOT_SELECTED))) continue;
+    sections.set(key, { block: `${sectionBegin(key, runAt)}\n${parts.join('\n\n')}\n${sectionEnd(key)}`, runAt });
+  }
+  return sections;
+}
+
+/** What an earlier report holds that a run of other comparisons keeps: its sections and its target rows by item. */
+function readEarlier(previous: string): { sections: Map<string, EarlierSection>; targets: Map<string, string[]> } {
+  const marked = new Map<string, EarlierSection>();
+  for (const match of previous.matchAll(SECTION_BLOCK)) {
+    marked.set(match[1]!, { block: match[0], runAt: match[2]! });
+  }
+  const sections = marked.size > 0 ? marked : unmarkedSections(previous);
+  const targets = new Map<string, string[]>();
+  const from = previous.indexOf(`\n${TARGETS_HEADING}\n`);
+  if (from >= 0) {
+    // The table ends where the next section starts (its marker, or in an unmarked report its heading).
+    const next = previous.slice(from + 1).search(/\n(<!-- bench:section |## )/);
+    for (const line of previous.slice(from, next < 0 ? undefined : from + 1 + next).split('\n')) {
+      const item = TARGET_ROW.exec(line)?.[1];
+      if (item !== undefined) targets.set(item, [...(targets.get(item) ?? []), line]);
+    }
+  }
+  return { sections, targets };
+}
+
+function partialNote(input: ReportInput, kept: readonly { key: string; runAt: string }[]): string {
   const { settings } = input;
   const reasons: string[] = [];
   if (settings.quick) reasons.push('quick mode (BENCH_QUICK): tiny sizes, numbers mean nothing');
   const skipped = COMPARISONS.filter((c) => !settings.only.has(c));
   if (skipped.length > 0) reasons.push(`only ${[...settings.only].join(', ')} (not ${skipped.join(', ')})`);
+  if (kept.length > 0) {
+    const byRun = new Map<string, string[]>();
+    for (const { key, runAt } of kept) byRun.set(runAt, [...(byRun.get(runAt) ?? []), key]);
+    const runs = [...byRun].map(([runAt, keys]) => `${keys.join(', ')} from the run of ${runAt}`);
+    reasons.push(`sections and targets not measured this time are copied from the earlier report: ${runs.join('; ')}`);
+  }
   if (settings.schedulerSeconds < 600 && settings.only.has('scheduler'))
     reasons.push(`scheduler watched ${settings.schedulerSeconds} s instead of 600`);
   if (settings.only.has('soak') && settings.soakRefreshes < SOAK_REFRESHES) {
@@ -835,28 +1163,42 @@ function partialNote(input: ReportInput): string {
   return reasons.length === 0 ? '' : `\n\n**Partial run**: ${reasons.join('; ')}.`;
 }
 
-export function renderReport(input: ReportInput): string {
-  const summary: string[][] = [];
-  const sections = [
-    loaderSection(input, summary),
-    reloadSection(input, summary),
-    rebuildSection(input, summary),
-    incrementalSection(input, summary),
-    soakSection(input, summary),
-    schedulerSection(input),
-    growthSection(input),
-    adsArchiveSection(input, summary),
-  ];
+/**
+ * The report, between the markers. `previous` is the report file as it was: the section of a
+ * comparison not selected this time is copied from it when it has one, with its target rows.
+ */
+export function renderReport(input: ReportInput, previous = ''): string {
+  const earlier = readEarlier(previous);
+  const runAt = input.startedAt.toISOString();
+  const summaryLines: string[] = [];
+  const sections: string[] = [];
+  const kept: { key: string; runAt: string }[] = [];
+  for (const section of SECTIONS) {
+    const old = earlier.sections.get(section.key);
+    if (old !== undefined && !section.comparisons.some((c) => input.settings.only.has(c))) {
+      kept.push({ key: section.key, runAt: old.runAt });
+      sections.push(old.block);
+      summaryLines.push(...section.items.flatMap((item) => earlier.targets.get(item) ?? []));
+      continue;
+    }
+    const summary: string[][] = [];
+    const text = section.render(input, summary);
+    // Markers only around what this run found: a "not run" section is not worth keeping later.
+    const ran = section.comparisons.some((c) => input.settings.only.has(c));
+    sections.push(ran ? `${sectionBegin(section.key, runAt)}\n${text}\n${sectionEnd(section.key)}` : text);
+    summaryLines.push(...summary.map(tableLine));
+  }
   const minutes = (input.durationMs / 60_000).toFixed(1);
+  const header = ['#', 'what', 'target', 'measured', 'result'];
   return [
     BEGIN,
-    `_Generated by \`${input.command}\` on ${input.startedAt.toISOString()} in ${minutes} min. ` +
+    `_Generated by \`${input.command}\` on ${runAt} in ${minutes} min. ` +
       'Everything between the bench markers is rewritten by every run; write analysis outside them._' +
-      partialNote(input),
+      partialNote(input, kept),
     machineSection(input),
-    '## Targets\n\n' +
-      `Judged at ${n(middle(input.settings))} rows (days for 4 to 6; ${n(input.settings.adsRows)} rows of one day for 9) on the median of the pair ratios, of wall times; for 5 also of the durations the job recorded (what a scheduled run costs: the scheduler runs it in its own process, without starting Node); 6 on those durations and sizes, as its section says.\n\n` +
-      table(['#', 'what', 'target', 'measured', 'result'], summary),
+    `${TARGETS_HEADING}\n\n` +
+      `Judged at ${n(middle(input.settings))} rows (days for 4 to 6; ${n(input.settings.adsRows)} rows of one day for 9; ${n(input.settings.lakeEvents)} generated events for 10) on the median of the pair ratios, of wall times; for 5 also of the durations the job recorded (what a scheduled run costs: the scheduler runs it in its own process, without starting Node); 6 on those durations and sizes, as its section says.\n\n` +
+      [tableLine(header), tableLine(header.map(() => '---')), ...summaryLines].join('\n'),
     ...sections,
     '## How it was measured\n\n' +
       '- Every command runs as a separate process, exactly as a person types it, with DATABASE_URL pointing at a ' +
@@ -865,16 +1207,22 @@ export function renderReport(input: ReportInput): string {
       '- Comparisons alternate A, B, A, B …; the state each side starts from is restored before it, untimed, ' +
       "and CHECKPOINT runs before each so that one run does not pay for the previous one's writes " +
       '(not in 6, whose refreshes run back to back on purpose).\n' +
-      `- Data: bench/generateData.ts, seeded; consecutive days from 0001-01-01; past ${n(input.settings.maxDays)} rows the days repeat.\n` +
-      '- Rerun: `npm run bench` (all), `npm run bench -- loader rebuild` (some), `BENCH_QUICK=1` (smoke test). ' +
-      'See docs/performance.md.',
+      `- Data: bench/generateData.ts, seeded; consecutive days from 0001-01-01; past ${n(input.settings.maxDays)} rows the days repeat. ` +
+      'The lake (10): the seeded event generator, events/.\n' +
+      '- Rerun: `npm run bench` (all), `npm run bench -- loader rebuild` (some: the sections of the others are kept), ' +
+      '`BENCH_QUICK=1` (smoke test). See docs/performance.md.',
     END,
   ].join('\n\n');
 }
 
+/** The report file as it is ('' when there is none yet): what a run keeps from it. */
+export function readReport(file: string): string {
+  return existsSync(file) ? readFileSync(file, 'utf8') : '';
+}
+
 /** Writes the report into `file`, keeping whatever lies outside the markers. */
 export function writeReport(file: string, body: string): void {
-  const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const previous = readReport(file);
   const begin = previous.indexOf(BEGIN);
   const end = previous.indexOf(END);
   const text =

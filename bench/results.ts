@@ -124,6 +124,87 @@ export interface AdsArchiveResult {
   error?: string;
 }
 
+/** The lake ingest's own account of one run: its lake_ingests row and the log line's phases. */
+export interface LakeIngestCounts {
+  linesRead: number;
+  eventsWritten: number;
+  quarantined: number;
+  duplicates: number;
+  blankLines: number;
+  files: number;
+  bytes: number;
+  /** phases_ms of its log line: read, dedupe, lake_dedupe, sort, write, publish, commit. */
+  phasesMs: Record<string, number>;
+}
+
+/** Item 10 (a): `npm run lake -- ingest <file>` against DuckDB's bare COPY … PARTITION_BY of the same file. */
+export interface LakeIngestPart {
+  duckdb: Sample[];
+  lake: Sample[];
+  /** Of each lake ingest, in order. */
+  lakeRuns: LakeIngestCounts[];
+  /** What DuckDB's COPY wrote, last run: rows (every line it could read, broken ones as NULLs), files, bytes. */
+  duckdbRows?: number;
+  duckdbFiles?: number;
+  duckdbBytes?: number;
+  error?: string;
+}
+
+/** The answer of one query: count(*) and count(DISTINCT id). */
+export interface LakeAnswer {
+  events: number;
+  distinctIds: number;
+}
+
+/** Item 10 (b): one type over 3 hours, `npm run lake -- query` on the lake of (a) against DuckDB over the raw file. */
+export interface LakeQueryPart {
+  type: string;
+  /** The type's valid events over the whole run (manifest). */
+  typeEvents: number;
+  /** ISO 8601, UTC; from included, to excluded. */
+  from: string;
+  to: string;
+  duckdb: Sample[];
+  lake: Sample[];
+  duckdbAnswer?: LakeAnswer;
+  lakeAnswer?: LakeAnswer;
+  /** DuckDB's query over the lines the lake quarantined: what they add to its answer. */
+  quarantinedAnswer?: LakeAnswer;
+  error?: string;
+}
+
+/** Item 10 (c): an hour of one type ingested as many small files, then `npm run lake -- compact`. */
+export interface LakeCompactionPart {
+  type: string;
+  /** YYYY-MM-DD and hour of the partition. */
+  date: string;
+  hour: number;
+  /** Valid events of the generated hour, and its small files (one ingest each). */
+  events: number;
+  sourceFiles: number;
+  /** Every small ingest, untimed for the judgement. */
+  ingests: Sample[];
+  compact: Sample[];
+  /** After each compaction: live events files of the partition (target 1), and what was recorded. */
+  filesBefore: number[];
+  filesAfter: number[];
+  rows?: number;
+  bytesIn?: number;
+  bytesOut?: number;
+  error?: string;
+}
+
+export interface LakeResult {
+  /** Valid events asked of the generator (BENCH_LAKE_EVENTS) and the lines of its one file. */
+  events: number;
+  lines: number;
+  fileBytes: number;
+  generateMs: number;
+  ingest: LakeIngestPart;
+  query: LakeQueryPart;
+  compaction: LakeCompactionPart;
+}
+
 export interface BenchResults {
   loader: Outcome<LoaderSize[]>;
   reload: Outcome<ReloadResult>;
@@ -132,4 +213,5 @@ export interface BenchResults {
   soak: Outcome<SoakResult>;
   scheduler: Outcome<SchedulerResult>;
   adsArchive: Outcome<AdsArchiveResult>;
+  lake: Outcome<LakeResult>;
 }
