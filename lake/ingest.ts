@@ -69,9 +69,13 @@ const LINES_PER_BATCH = 100_000;
 // Partitions written by one COPY: each has a file open while it runs (about half a MiB of buffers per thread).
 const PARTITIONS_PER_COPY = 128;
 const PUBLISH_AT_ONCE = 8;
+// What a worker thread checks at once: big enough that the messages cost little.
+const CHUNK_BYTES = 4 * 1024 * 1024;
+// Checked chunks staged by one statement (read_csv of a list of files): each statement costs.
+const FILES_PER_STAGE = 4;
 // Checked chunks written but not yet staged by DuckDB: past this the reading waits, so that the
 // files of a fast reader and a slow DuckDB never pile up on disk.
-const FILES_WAITING = 4;
+const FILES_WAITING = 6 * FILES_PER_STAGE;
 
 interface StagedSource {
   linesRead: number;
@@ -95,6 +99,8 @@ class Stager {
   private inBatch = 0;
   private current = 0;
   private staging: Promise<void> = Promise.resolve();
+  private readonly files: string[] = [];
+  private readonly queued: Promise<void>[] = [];
   private waitingFiles = 0;
 
   private constructor(
@@ -118,6 +124,8 @@ class Stager {
     });
     next.catch(() => undefined);
     this.staging = next;
+    this.queued.push(next);
+    void next.finally(() => this.queued.splice(this.queued.indexOf(next), 1)).catch(() => undefined);
   }
 
   /** True when the reading should wait for DuckDB (see FILES_WAITING). */
@@ -125,9 +133,10 @@ class Stager {
     return this.waitingFiles >= FILES_WAITING;
   }
 
-  /** Resolves when every statement so far has run. */
+  /** Resolves when DuckDB has staged the oldest files it was given. */
   async drained(): Promise<void> {
-    await this.staging;
+    this.stageFiles();
+    await this.queued[0];
   }
 
   async add(result: CheckResult): Promise<void> {
@@ -149,12 +158,20 @@ class Stager {
       if (++this.inBatch === LINES_PER_BATCH) await this.flushAppended();
     }
     if (result.written > 0) {
+      this.files.push(result.file);
       this.waitingFiles++;
-      this.enqueue(DuckDb.statement('stage_file', { file: literal(result.file) }), async () => {
-        this.waitingFiles--;
-        await rm(result.file, { force: true });
-      });
+      if (this.files.length >= FILES_PER_STAGE) this.stageFiles();
     }
+  }
+
+  /** The checked files so far into staged, by one statement. */
+  private stageFiles(): void {
+    const files = this.files.splice(0);
+    if (files.length === 0) return;
+    this.enqueue(DuckDb.statement('stage_file', { files: literalList(files) }), async () => {
+      this.waitingFiles -= files.length;
+      await Promise.all(files.map((file) => rm(file, { force: true })));
+    });
   }
 
   /** Hands the filled table to DuckDB and appends into the other one, once DuckDB emptied it. */
@@ -169,6 +186,7 @@ class Stager {
   }
 
   async finish(): Promise<void> {
+    this.stageFiles();
     this.raw.closeSync();
     this.enqueue(DuckDb.statement('stage_lines', { raw: RAW_TABLES[this.current]! }));
     await this.staging;
@@ -203,7 +221,7 @@ async function stageSource(
   };
   const consume = async (input: AsyncIterable<unknown>): Promise<void> => {
     let seq = 0;
-    for await (const chunk of sourceChunks(input as Readable)) {
+    for await (const chunk of sourceChunks(input as Readable, CHUNK_BYTES)) {
       linesRead = chunk.firstLine + chunk.lines - 1;
       const file = path.join(work.folder, `chunk-${seq++}.tsv`);
       pool.check({ firstLine: chunk.firstLine, bytes: chunk.bytes, context, file }).then(

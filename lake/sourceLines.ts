@@ -66,8 +66,9 @@ function countLines(bytes: Buffer): number {
  * A stream of bytes (already decompressed) in chunks of whole lines, numbered: what the checks
  * (lake/checkLines.ts) take, one chunk at a time, in any order.
  */
-export async function* sourceChunks(input: Readable): AsyncGenerator<LineChunk> {
+export async function* sourceChunks(input: Readable, minBytes = 0): AsyncGenerator<LineChunk> {
   let pending: Buffer[] = [];
+  let pendingBytes = 0;
   let nextLine = 1;
   const emit = (bytes: Buffer): LineChunk => {
     const chunk = { firstLine: nextLine, bytes, lines: countLines(bytes) };
@@ -77,13 +78,16 @@ export async function* sourceChunks(input: Readable): AsyncGenerator<LineChunk> 
   for await (const data of input) {
     const bytes = data as Buffer;
     const end = bytes.lastIndexOf(0x0a);
-    if (end < 0) {
+    // Until minBytes have come, or while no line ends: keep gathering.
+    if (end < 0 || pendingBytes + end + 1 < minBytes) {
       pending.push(bytes);
+      pendingBytes += bytes.length;
       continue;
     }
     const whole =
       pending.length === 0 ? bytes.subarray(0, end + 1) : Buffer.concat([...pending, bytes.subarray(0, end + 1)]);
     pending = end + 1 < bytes.length ? [bytes.subarray(end + 1)] : [];
+    pendingBytes = bytes.length - end - 1;
     yield emit(whole);
   }
   if (pending.length > 0) yield emit(Buffer.concat(pending));

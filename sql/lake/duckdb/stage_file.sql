@@ -1,4 +1,4 @@
--- The good lines of one checked chunk ({{file}}, written by lake/checkLines.ts: line, data.id,
+-- The good lines of checked chunks ({{files}}, a list of the files written by lake/checkLines.ts: line, data.id,
 -- data.type, meta.created_at and the line, separated by \x1f) into staged, as stage_lines.sql
 -- does for the lines appended one by one; the same comparison of the two JSON readers.
 INSERT INTO staged
@@ -10,7 +10,7 @@ FROM (
   SELECT line, id, type, created_ms, raw, make_timestamp(created_ms::BIGINT * 1000) AS ts,
          strftime(ts, '%Y-%m-%d') AS date, strftime(ts, '%H') AS hour,
          json_extract(raw, ['$.data.id', '$.data.type', '$.meta.created_at', '$.data.attributes', '$.meta']) AS seen
-  FROM read_csv({{file}}, delim = chr(31), quote = '', escape = '', header = false, new_line = '\n',
+  FROM read_csv({{files}}, delim = chr(31), quote = '', escape = '', header = false, new_line = '\n',
                 auto_detect = false, max_line_size = 4194304,
                 columns = {'line': 'BIGINT', 'id': 'VARCHAR', 'type': 'VARCHAR', 'created_ms': 'DOUBLE', 'raw': 'VARCHAR'})
 ) AS checked;
