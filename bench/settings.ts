@@ -97,7 +97,7 @@ export function readSettings(args: readonly string[], env: Env = process.env): B
     maxDays: quick ? 12_000 : CALENDAR_DAYS,
     schedulerSeconds: wholeNumber(env, 'BENCH_SCHEDULER_SECONDS', quick ? 5 : 600, 2, problems),
     adsRows: wholeNumber(env, 'BENCH_ADS_ROWS', quick ? 10_000 : 1_000_000, 100, problems),
-    lakeEvents: wholeNumber(env, 'BENCH_LAKE_EVENTS', quick ? 20_000 : 10_000_000, 1_000, problems),
+    lakeEvents: wholeNumber(env, 'BENCH_LAKE_EVENTS', quick ? 5_000 : 10_000_000, 1_000, problems),
     soakRefreshes: quick ? 5 : SOAK_REFRESHES,
     loansCsvRefreshes: quick ? 3 : LOANS_CSV_REFRESHES,
     quick,

@@ -54,17 +54,17 @@ function tableRows(text: string): string[][] {
 const megabytes = (cell: string): number => Number(/^(\d+\.\d) MB$/.exec(cell)?.[1] ?? NaN);
 
 /**
- * 10 in quick mode: 20,000 generated events with the generator's rates (1% duplicates, 0.1%
- * malformed, 0.01% blank, each round(N × rate)) make 20,222 lines, and the lake's ingest must
+ * 10 in quick mode: 5,000 generated events with the generator's rates (1% duplicates, 0.1%
+ * malformed, 0.01% blank, each round(N × rate)) make 5,056 lines, and the lake's ingest must
  * have written each valid event once; the query's answers reconcile; the hour compacts to one file.
  */
 function expectLakeSection(lake: string): void {
   const [ingest, phases, query, answers, compaction] = tableRows(lake);
-  expect(ingest![0]).toBe('20,222');
+  expect(ingest![0]).toBe('5,056');
   expect(ingest![2]).toMatch(/^\d+\.\d\d s$/);
   expect(megabytes(ingest![10]!)).toBeGreaterThan(10);
   // events written, quarantined, duplicates, blank: the manifest's, which the bench also checked.
-  expect(phases!.slice(8, 12)).toEqual(['20,000', '20', '200', '2']);
+  expect(phases!.slice(8, 12)).toEqual(['5,000', '5', '50', '1']);
   expect(query![0]).toMatch(/^`[a-z0-9_.-]+` \(\d+\)$/);
   const [raw, inLake, quarantined] = answers!
     .slice(1)
