@@ -49,12 +49,6 @@ export function partitionFolder(partition: Partition): string {
   return `events/type=${partition.type}/date=${partition.date}/hour=${String(partition.hour).padStart(2, '0')}/`;
 }
 
-/** The partition of a created_at (epoch milliseconds): its UTC date and hour. */
-export function partitionOf(type: string, createdAtMs: number): Partition {
-  const iso = new Date(createdAtMs).toISOString();
-  return { type, date: iso.slice(0, 10), hour: Number(iso.slice(11, 13)) };
-}
-
 const EVENTS_FILE =
   /^events\/type=([a-z0-9][a-z0-9_.-]{0,99})\/date=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\/[A-Za-z0-9_.-]+\.parquet$/;
 
@@ -64,11 +58,6 @@ export function parseEventsPath(relativePath: string): Partition | undefined {
   if (match === null) return undefined;
   const hour = Number(match[3]);
   return hour <= 23 ? { type: match[1]!, date: match[2]!, hour } : undefined;
-}
-
-/** The advisory-lock name of a partition: ingests and compactions of one hour of one type take turns. */
-export function partitionLockName(partition: Partition): string {
-  return `lake:${partition.type}/${partition.date}/${partition.hour}`;
 }
 
 /** quarantine/date=<YYYY-MM-DD>/ingest-<id>.parquet: the malformed lines of one ingest, by the day it ran. */
