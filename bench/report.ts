@@ -807,7 +807,7 @@ function adsArchiveSection(input: ReportInput, summary: string[][]): string {
   return head + adsArchiveTable(outcome.value, summary);
 }
 
-const phaseNames = ['read', 'dedupe', 'lake_dedupe', 'sort', 'write', 'publish', 'commit'] as const;
+const phaseNames = ['read', 'dedupe', 'lake_dedupe', 'write', 'publish', 'commit'] as const;
 
 function lakeIngestTable(r: LakeResult, summary: string[][]): string {
   const part = r.ingest;

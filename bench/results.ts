@@ -133,7 +133,7 @@ export interface LakeIngestCounts {
   blankLines: number;
   files: number;
   bytes: number;
-  /** phases_ms of its log line: read, dedupe, lake_dedupe, sort, write, publish, commit. */
+  /** phases_ms of its log line: read, dedupe, lake_dedupe, write, publish, commit. */
   phasesMs: Record<string, number>;
 }
 

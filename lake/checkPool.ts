@@ -58,13 +58,16 @@ export class CheckPool {
     return this.slots.reduce((sum, slot) => sum + slot.queue.length, 0);
   }
 
-  check(request: CheckRequest): Promise<CheckResult> {
-    const slot = this.slots.reduce((least, candidate) =>
-      candidate.queue.length < least.queue.length ? candidate : least,
+  /** Checks a chunk on the least busy thread, which writes its own files (CheckRequest.writer). */
+  check(request: Omit<CheckRequest, 'writer'>): Promise<CheckResult> {
+    const writer = this.slots.reduce(
+      (least, candidate, index) => (candidate.queue.length < this.slots[least]!.queue.length ? index : least),
+      0,
     );
+    const slot = this.slots[writer]!;
     return new Promise((resolve, reject) => {
       slot.queue.push({ resolve, reject });
-      slot.worker.postMessage(request);
+      slot.worker.postMessage({ ...request, writer } satisfies CheckRequest);
     });
   }
 

@@ -1,30 +1,24 @@
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import { inTransaction, lease, type PoolClient } from '../lib/db';
-import { DigestStream } from '../lib/digestStream';
 import { PgErrorCode, describeError } from '../lib/errors';
 import { querySqlFile } from '../lib/sqlFiles';
 import { addFiles, lockPartitions, partitionFiles, type CatalogFile, type LakeContext } from './catalog';
 import { exportCatalogDays } from './catalogExport';
 import { DuckDb, literal, literalList } from './duckdb';
 import { eachLimited } from './lakeStore';
-import { parseEventsPath, quarantinePath, type Partition } from './partitions';
-import { CheckPool } from './checkPool';
-import type { CheckResult } from './checkLines';
-import { sourceChunks } from './sourceLines';
+import { parseEventsPath, quarantinePath } from './partitions';
 import type { Source } from './sources';
+import { stageSource, type StagedSource } from './stageSource';
 import type { QuarantineReason } from './validateEvent';
 
 /**
- * One source into the lake (docs/lake.md, "Ingest"). Its lines are read once, checked
- * (lake/validateEvent.ts) and appended to a DuckDB database of the ingest's own, on disk and
- * bounded in memory; the malformed ones, with their exact bytes, to its quarantine. Then,
- * holding the locks of the partitions it writes, it drops the events whose id the lake already
- * has there, writes Parquet into a staging folder, moves the files into the lake, and adds them
+ * One source into the lake (docs/lake.md, "Ingest"). Its lines are read once and checked
+ * (lake/stageSource.ts): the good ones go to files by the bucket of their partition, the
+ * malformed ones, with their exact bytes, to the quarantine of a DuckDB database of the ingest's
+ * own, in memory and bounded. Then it drops the lines whose id came earlier in the source and,
+ * holding the locks of the partitions it writes, those whose id the lake already has there,
+ * writes Parquet into a staging folder a group of buckets at a time, moves the files into the lake, and adds them
  * to the catalog in the transaction that marks the ingest succeeded. Until that commit nothing
  * of it is visible; after a crash its files are orphans that lake maintenance deletes, and the
  * same source can be ingested again.
@@ -64,213 +58,14 @@ class Phases {
   }
 }
 
-// Lines appended to DuckDB between two stage_lines.sql: enough for DuckDB to use its threads, few enough to stay small.
-const LINES_PER_BATCH = 100_000;
-// Partitions written by one COPY: each has a file open while it runs (about half a MiB of buffers per thread).
-const PARTITIONS_PER_COPY = 128;
+// A group of buckets written by one COPY (write_events.sql) stops at this many bytes of lines, or
+// at as many partitions as fit in half of DuckDB's memory: each has a file open while the COPY
+// runs, with about half a MiB of buffers per thread.
+const GROUP_BYTES = 96 * 1024 * 1024;
+const groupPartitions = (memoryLimitMb: number, threads: number): number =>
+  // (memoryLimitMb / 2) / (0.5 MiB × threads)
+  Math.max(16, Math.floor(memoryLimitMb / threads));
 const PUBLISH_AT_ONCE = 8;
-// What a worker thread checks at once: big enough that the messages cost little.
-const CHUNK_BYTES = 4 * 1024 * 1024;
-// Checked chunks staged by one statement (read_csv of a list of files): each statement costs.
-const FILES_PER_STAGE = 4;
-// Checked chunks written but not yet staged by DuckDB: past this the reading waits, so that the
-// files of a fast reader and a slow DuckDB never pile up on disk.
-const FILES_WAITING = 6 * FILES_PER_STAGE;
-
-interface StagedSource {
-  linesRead: number;
-  blankLines: number;
-  sourceBytes: number;
-  sha256: string;
-}
-
-// Two tables take the appended lines in turn: DuckDB stages one (stage_lines.sql) while the
-// other fills.
-const RAW_TABLES = ['raw_lines_0', 'raw_lines_1'] as const;
-
-/**
- * What the checks of the worker threads give (lake/checkLines.ts), into the ingest's DuckDB: the
- * files of good lines staged by stage_file.sql, the few lines the workers hand back appended and
- * staged by stage_lines.sql, the malformed ones appended to the quarantine. Every statement
- * goes, in order, through one connection of its own, while the main thread appends on the other.
- */
-class Stager {
-  blankLines = 0;
-  private inBatch = 0;
-  private current = 0;
-  private staging: Promise<void> = Promise.resolve();
-  private readonly files: string[] = [];
-  private readonly queued: Promise<void>[] = [];
-  private waitingFiles = 0;
-
-  private constructor(
-    private readonly duck: DuckDb,
-    private readonly stageConnection: DuckDBConnection,
-    private raw: DuckDBAppender,
-    private readonly quarantine: DuckDBAppender,
-  ) {}
-
-  static async open(duck: DuckDb): Promise<Stager> {
-    await duck.run('ingest_tables');
-    const [raw, quarantine] = [await duck.appender(RAW_TABLES[0]), await duck.appender('quarantined')];
-    return new Stager(duck, await duck.connect(), raw, quarantine);
-  }
-
-  /** Runs a statement after those before it; a failure shows at the next await of `staging`. */
-  private enqueue(statement: string, after?: () => Promise<void>): void {
-    const next = this.staging.then(async () => {
-      await this.stageConnection.run(statement);
-      await after?.();
-    });
-    next.catch(() => undefined);
-    this.staging = next;
-    this.queued.push(next);
-    void next.finally(() => this.queued.splice(this.queued.indexOf(next), 1)).catch(() => undefined);
-  }
-
-  /** True when the reading should wait for DuckDB (see FILES_WAITING). */
-  get behind(): boolean {
-    return this.waitingFiles >= FILES_WAITING;
-  }
-
-  /** Resolves when DuckDB has staged the oldest files it was given. */
-  async drained(): Promise<void> {
-    this.stageFiles();
-    await this.queued[0];
-  }
-
-  async add(result: CheckResult): Promise<void> {
-    this.blankLines += result.blank;
-    for (const bad of result.quarantined) {
-      this.quarantine.appendBigInt(BigInt(bad.line));
-      this.quarantine.appendVarchar(bad.reason);
-      this.quarantine.appendVarchar(bad.detail);
-      this.quarantine.appendBlob(bad.raw);
-      this.quarantine.endRow();
-    }
-    for (const line of result.append) {
-      this.raw.appendDouble(line.line);
-      this.raw.appendVarchar(line.id);
-      this.raw.appendVarchar(line.type);
-      this.raw.appendDouble(line.createdAtMs);
-      this.raw.appendVarchar(line.text);
-      this.raw.endRow();
-      if (++this.inBatch === LINES_PER_BATCH) await this.flushAppended();
-    }
-    if (result.written > 0) {
-      this.files.push(result.file);
-      this.waitingFiles++;
-      if (this.files.length >= FILES_PER_STAGE) this.stageFiles();
-    }
-  }
-
-  /** The checked files so far into staged, by one statement. */
-  private stageFiles(): void {
-    const files = this.files.splice(0);
-    if (files.length === 0) return;
-    this.enqueue(DuckDb.statement('stage_file', { files: literalList(files) }), async () => {
-      this.waitingFiles -= files.length;
-      await Promise.all(files.map((file) => rm(file, { force: true })));
-    });
-  }
-
-  /** Hands the filled table to DuckDB and appends into the other one, once DuckDB emptied it. */
-  private async flushAppended(): Promise<void> {
-    this.raw.closeSync();
-    const emptied = this.staging;
-    this.enqueue(DuckDb.statement('stage_lines', { raw: RAW_TABLES[this.current]! }));
-    this.current = 1 - this.current;
-    await emptied;
-    this.raw = await this.duck.appender(RAW_TABLES[this.current]!);
-    this.inBatch = 0;
-  }
-
-  async finish(): Promise<void> {
-    this.stageFiles();
-    this.raw.closeSync();
-    this.enqueue(DuckDb.statement('stage_lines', { raw: RAW_TABLES[this.current]! }));
-    await this.staging;
-    this.quarantine.closeSync();
-    await this.duck.run('finish_staging');
-  }
-}
-
-/**
- * Reads the whole source into the ingest's DuckDB tables, hashing its bytes as stored: chunks of
- * whole lines go to the worker threads (LAKE_THREADS of them) to be checked, their results to the
- * stager; at most two chunks per thread are out at a time.
- */
-async function stageSource(
-  duck: DuckDb,
-  source: Source,
-  nowMs: number,
-  work: { folder: string; threads: number },
-  signal?: AbortSignal,
-): Promise<StagedSource> {
-  const stager = await Stager.open(duck);
-  const pool = CheckPool.start(work.threads);
-  const context = { nowMs, ...(source.expectedType === undefined ? {} : { expectedType: source.expectedType }) };
-  const digest = new DigestStream();
-  let linesRead = 0;
-  let failure: unknown;
-  // Results are added here, one at a time, in the order the threads finish them.
-  const done: CheckResult[] = [];
-  const addDone = async (): Promise<void> => {
-    for (let result = done.shift(); result !== undefined; result = done.shift()) await stager.add(result);
-    if (failure !== undefined) throw failure;
-  };
-  const consume = async (input: AsyncIterable<unknown>): Promise<void> => {
-    let seq = 0;
-    for await (const chunk of sourceChunks(input as Readable, CHUNK_BYTES)) {
-      linesRead = chunk.firstLine + chunk.lines - 1;
-      const file = path.join(work.folder, `chunk-${seq++}.tsv`);
-      pool.check({ firstLine: chunk.firstLine, bytes: chunk.bytes, context, file }).then(
-        (result) => done.push(result),
-        (error: unknown) => (failure ??= error),
-      );
-      await addDone();
-      while (pool.pending >= 2 * work.threads || stager.behind) {
-        await (stager.behind ? stager.drained() : pool.idle());
-        await addDone();
-      }
-    }
-    while (pool.pending > 0) {
-      await pool.idle();
-      await addDone();
-    }
-    await addDone();
-  };
-  try {
-    const input = await source.open(signal);
-    const options = signal === undefined ? {} : { signal };
-    if (source.gzip) await pipeline(input, digest, createGunzip({ chunkSize: 1024 * 1024 }), consume, options);
-    else await pipeline(input, digest, consume, options);
-  } finally {
-    await pool.close();
-  }
-  await stager.finish();
-  return { linesRead, blankLines: stager.blankLines, sourceBytes: digest.bytes, sha256: digest.sha256() };
-}
-
-interface StagedPartition extends Partition {
-  key: string;
-  events: number;
-}
-
-async function stagedPartitions(duck: DuckDb, table: 'staged' | 'sorted'): Promise<StagedPartition[]> {
-  const rows = await duck.rows<{ type: string; date: string; hour: string; key: string; events: bigint }>(
-    'staged_partitions',
-    [],
-    { table },
-  );
-  return rows.map((row) => ({
-    type: row.type,
-    date: row.date,
-    hour: Number(row.hour),
-    key: row.key,
-    events: Number(row.events),
-  }));
-}
 
 interface WrittenFile extends CatalogFile {
   localFile: string;
@@ -291,20 +86,54 @@ function createdAtRange(statistics: StatsEntry[]): { min: Date; max: Date } {
   return range;
 }
 
-/** Writes the staged events, a range of partitions per COPY, into folder; one or more files per partition. */
+interface BucketGroup {
+  first: number;
+  last: number;
+  files: string[];
+  partitions: number;
+}
+
+/** Consecutive buckets with lines (in files or staged), gathered up to GROUP_BYTES and maxPartitions. */
+function bucketGroups(read: StagedSource, maxPartitions: number): BucketGroup[] {
+  const partitionsOf = new Map<number, number>();
+  for (const partition of read.partitions)
+    partitionsOf.set(partition.bucket, (partitionsOf.get(partition.bucket) ?? 0) + 1);
+  const groups: BucketGroup[] = [];
+  let bytes = 0;
+  read.buckets.forEach((bucket, index) => {
+    const partitions = partitionsOf.get(index) ?? 0;
+    if (partitions === 0 && bucket.files.length === 0) return;
+    const open = groups.at(-1);
+    if (open !== undefined && bytes + bucket.bytes <= GROUP_BYTES && open.partitions + partitions <= maxPartitions) {
+      open.last = index;
+      open.files.push(...bucket.files);
+      open.partitions += partitions;
+      bytes += bucket.bytes;
+      return;
+    }
+    groups.push({ first: index, last: index, files: [...bucket.files], partitions });
+    bytes = bucket.bytes;
+  });
+  return groups;
+}
+
+/** Writes the staged events, a group of buckets per COPY, into folder; one file per partition (more when a group has more partitions than DuckDB keeps open). */
 async function writeEvents(
   duck: DuckDb,
-  partitions: StagedPartition[],
-  folder: string,
-  ingestId: number,
+  read: StagedSource,
+  work: { folder: string; ingestId: number; maxPartitions: number },
 ): Promise<WrittenFile[]> {
+  const { folder, ingestId } = work;
   const files: WrittenFile[] = [];
-  for (let i = 0; i < partitions.length; i += PARTITIONS_PER_COPY) {
-    const group = partitions.slice(i, i + PARTITIONS_PER_COPY);
-    const target = path.join(folder, `part-${i / PARTITIONS_PER_COPY}`);
+  for (const [i, group] of bucketGroups(read, work.maxPartitions).entries()) {
+    const target = path.join(folder, `part-${i}`);
     const reader = await duck.connection.runAndReadAll(
-      DuckDb.statement('write_events', { folder: literal(target), name: literal(`ingest-${ingestId}-{i}`) }),
-      [group[0]!.key, group.at(-1)!.key, BigInt(ingestId)],
+      DuckDb.statement('write_events', {
+        files: literalList([read.emptyFile, ...group.files]),
+        folder: literal(target),
+        name: literal(`ingest-${ingestId}-{i}`),
+      }),
+      [BigInt(ingestId), group.first, group.last],
     );
     for (const stats of reader.getRowObjectsJson()) {
       const localFile = String(stats.filename);
@@ -351,6 +180,27 @@ async function writeQuarantine(
     count,
     file: { path: relative, localFile, content: 'quarantine', date, rows: count, bytes: size, ingestId },
   };
+}
+
+/**
+ * Every good line was written or dropped as a repeat: the count of lake_ingests' duplicates is
+ * what is left, so a line lost on the way would otherwise pass for a duplicate.
+ */
+async function checkAccounts(
+  duck: DuckDb,
+  read: StagedSource,
+  quarantined: number,
+  events: readonly CatalogFile[],
+): Promise<void> {
+  const [row] = await duck.rows<{ n: bigint }>('dropped_lines');
+  const good = read.linesRead - read.blankLines - quarantined;
+  const written = events.reduce((sum, file) => sum + file.rows, 0);
+  const dropped = Number(row?.n ?? 0);
+  if (written + dropped !== good) {
+    throw new Error(
+      `the ingest does not add up: ${good} good lines, ${written} written and ${dropped} dropped as repeats; nothing was committed`,
+    );
+  }
 }
 
 interface Started {
@@ -454,12 +304,12 @@ export async function ingestSource(ctx: IngestContext, source: Source): Promise<
         durationMs: Date.now() - began,
       };
     }
-    await duck.run('drop_repeats');
+    await duck.run('drop_repeats', [], { ids: literalList(read.idsFiles) });
     phases.end('dedupe');
     staging = await ctx.lake.stagingFolder(`ingest-${ingestId}`);
     const folder = staging;
     const result = await inTransaction(client, async () => {
-      const touched = await stagedPartitions(duck!, 'staged');
+      const touched = read.partitions;
       await lockPartitions(client, touched);
       const known = await partitionFiles(client, touched);
       if (known.length > 0) {
@@ -467,10 +317,10 @@ export async function ingestSource(ctx: IngestContext, source: Source): Promise<
         await duck!.run('drop_known', [], { files: literalList(local) });
       }
       phases.end('lake_dedupe');
-      await duck!.run('sort_staged');
-      phases.end('sort');
-      const events = await writeEvents(duck!, await stagedPartitions(duck!, 'sorted'), folder, ingestId);
+      const maxPartitions = groupPartitions(memoryLimitMb, threads);
+      const events = await writeEvents(duck!, read, { folder, ingestId, maxPartitions });
       const quarantine = await writeQuarantine(duck!, folder, ingestId, source, startedAt);
+      await checkAccounts(duck!, read, quarantine.count, events);
       phases.end('write');
       const files = quarantine.file === undefined ? events : [...events, quarantine.file];
       await eachLimited(files, PUBLISH_AT_ONCE, async (file) => {

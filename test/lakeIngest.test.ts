@@ -263,6 +263,54 @@ describe('each event once', () => {
     expect(ingests.map((row) => row.status)).toEqual(['succeeded', 'succeeded', 'skipped', 'skipped']);
   });
 
+  test('lines read by DuckDB straight and lines staged with care land alike, and share the first-line-wins rule', async () => {
+    // Plain lines go to the bucket files; a backslash, a '\r', or a key of the event twice make a
+    // line go the careful way (lake/checkLines.ts). Both ways must give JSON.parse's event.
+    const careful = [
+      eventText('esc', 'user_created', T0, { name: 'say "hi"\\now', path: 'C:\\temp' }),
+      eventText('uni', 'user_created', T0, { name: '\u00e9\u4e2d\ud83d\ude00' }).replace('\u00e9', '\\u00e9'),
+      `${eventText('cr', 'user_created', T0 + HOUR, { n: 1 })}\r`,
+      eventText('keys', 'user_created', T0, { type: 'not the type', id: 'not the id', data: 1 }),
+    ];
+    const plain = [eventText('p1', 'user_created', T0, { n: 1 }), eventText('p2', 'order.placed', T0 + 2 * HOUR)];
+    // 'esc' again (a plain line now, later): dropped; 'p1' again the careful way, later: dropped.
+    const repeats = [eventText('esc', 'user_created', T0), `${eventText('p1', 'user_created', T0)}\r`];
+    const lines = [...careful, ...plain, ...repeats];
+    const [summary] = await lake.ingest(writeFile(tempDir('paths-'), 'a.ndjson', lines));
+    expect(summary).toMatchObject({ linesRead: 8, eventsWritten: 6, duplicates: 2, quarantined: 0 });
+
+    const files = (await catalogFiles('events')).map((file) => path.join(root(lake), file.path));
+    const rows = await readParquet<{
+      id: string;
+      type: string;
+      created_at: Date;
+      attributes: string;
+      source_line: bigint;
+    }>(files, 'id, type, created_at, attributes, source_line');
+    const expected = [...careful, ...plain].map((line, index) => {
+      const event = JSON.parse(line) as {
+        data: { id: string; type: string; attributes: object };
+        meta: { created_at: number };
+      };
+      return {
+        id: event.data.id,
+        type: event.data.type,
+        createdAt: event.meta.created_at,
+        attributes: event.data.attributes,
+        line: index + 1,
+      };
+    });
+    const written = rows.map((row) => ({
+      id: row.id,
+      type: row.type,
+      createdAt: new Date(row.created_at).getTime(),
+      attributes: JSON.parse(row.attributes) as object,
+      line: Number(row.source_line),
+    }));
+    const byId = (a: { id: string }, b: { id: string }): number => a.id.localeCompare(b.id);
+    expect(written.sort(byId)).toEqual(expected.sort(byId));
+  });
+
   test('the check is per partition: the same id with another type or hour is another event (docs/lake.md)', async () => {
     const folder = tempDir('limit-');
     await lake.ingest(writeFile(folder, 'a.ndjson', [valid('same', 'user_created', T0)]));

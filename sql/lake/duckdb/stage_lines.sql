@@ -5,13 +5,12 @@
 -- kept in conflict, and finish_staging.sql moves it to the quarantine as duplicate_key rather
 -- than guess. json_extract gives values re-serialised, as to_json writes them: comparable as text.
 INSERT INTO staged
-SELECT line, id, type, ts::TIMESTAMPTZ, date, hour, seen[4]::VARCHAR, seen[5]::VARCHAR,
-       type || '/' || date || '/' || hour,
+SELECT line, id, type, ts::TIMESTAMPTZ, strftime(ts, '%Y-%m-%d'), strftime(ts, '%H'), seen[4]::VARCHAR,
+       seen[5]::VARCHAR, bucket,
        CASE WHEN seen[1] = to_json(id) AND seen[2] = to_json(type) AND TRY_CAST(seen[3] AS DOUBLE) = created_ms
             THEN NULL ELSE raw END
 FROM (
-  SELECT line::BIGINT AS line, id, type, created_ms, raw, make_timestamp(created_ms::BIGINT * 1000) AS ts,
-         strftime(ts, '%Y-%m-%d') AS date, strftime(ts, '%H') AS hour,
+  SELECT line::BIGINT AS line, id, type, created_ms, bucket, raw, make_timestamp(created_ms::BIGINT * 1000) AS ts,
          json_extract(raw, ['$.data.id', '$.data.type', '$.meta.created_at', '$.data.attributes', '$.meta']) AS seen
   FROM {{raw}}
 ) AS batch;
