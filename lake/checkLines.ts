@@ -15,11 +15,12 @@ import { MAX_LINE_BYTES, validateEventLine, type QuarantineReason, type Validati
  * repeated ids.
  *
  * A line is returned instead, for the main thread to stage by its appender, exactly, when DuckDB's
- * CSV reader would split it (a '\r') or its id holds a control character (from a \u escape), and
- * when DuckDB's JSON reader might see another event in it than JSON.parse did: a key that names
- * the event (data, meta, id, type, attributes, created_at) appears twice, or any backslash, by
- * which a key can be spelt differently (JSON.parse keeps the last of two equal keys, DuckDB the
- * first; stage_lines.sql compares the two readers on those lines).
+ * CSV reader would split it (a '\r'), and when DuckDB's JSON reader might see another event in it
+ * than JSON.parse did: a key that names the event (data, meta, id, type, attributes, created_at)
+ * appears twice, or any backslash, by which a key can be spelt differently (JSON.parse keeps the
+ * last of two equal keys, DuckDB the first; stage_lines.sql compares the two readers on those
+ * lines). A backslash is also the only way a control character gets into an id, so no id in a
+ * file holds the separator.
  */
 
 /** Good lines are spread over this many bucket files by their partition: few enough to keep open, many enough to keep each write small. */
@@ -90,16 +91,14 @@ export function idsFile(folder: string, writer: number): string {
 
 // JSON whitespace: a line of only these is blank, counted and skipped.
 const BLANK = /^[ \t\r]*$/;
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f]/;
 const SEPARATOR = '\u001f';
 // The six keys of a valid event: without a backslash each is spelt this way, so a line that
 // holds them more than six times in all repeats one (or holds one as a value: care it gets too).
 const EVENT_KEYS = /"(?:data|meta|id|type|attributes|created_at)"/g;
 
 /** True when DuckDB's reading of the line might differ from JSON.parse's (see the module's comment). */
-function needsCare(line: string, id: string): boolean {
-  if (line.includes('\r') || line.includes('\\') || CONTROL.test(id)) return true;
+function needsCare(line: string): boolean {
+  if (line.includes('\r') || line.includes('\\')) return true;
   EVENT_KEYS.lastIndex = 0;
   let keys = 0;
   while (EVENT_KEYS.exec(line) !== null) if (++keys > 6) return true;
@@ -196,7 +195,7 @@ export function checkLines(request: CheckRequest): CheckResult {
       continue;
     }
     const { id, type, createdAtMs } = checked;
-    if (needsCare(line, id)) result.append.push({ line: number, id, type, createdAtMs, text: line });
+    if (needsCare(line)) result.append.push({ line: number, id, type, createdAtMs, text: line });
     else good.add(number, id, type, createdAtMs, span);
   }
   result.partitions = good.write(bytes, folder, writer);

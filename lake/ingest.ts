@@ -18,10 +18,10 @@ import type { QuarantineReason } from './validateEvent';
  * malformed ones, with their exact bytes, to the quarantine of a DuckDB database of the ingest's
  * own, in memory and bounded. Then it drops the lines whose id came earlier in the source and,
  * holding the locks of the partitions it writes, those whose id the lake already has there,
- * writes Parquet into a staging folder a group of buckets at a time, moves the files into the lake, and adds them
- * to the catalog in the transaction that marks the ingest succeeded. Until that commit nothing
- * of it is visible; after a crash its files are orphans that lake maintenance deletes, and the
- * same source can be ingested again.
+ * writes Parquet into a staging folder a group of buckets at a time, moves the files into the
+ * lake, and adds them to the catalog in the transaction that marks the ingest succeeded. Until
+ * that commit nothing of it is visible; after a crash its files are orphans that lake
+ * maintenance deletes, and the same source can be ingested again.
  */
 
 export type IngestContext = LakeContext;
