@@ -64,7 +64,7 @@ function expectLakeSection(lake: string): void {
   expect(ingest![2]).toMatch(/^\d+\.\d\d s$/);
   expect(megabytes(ingest![10]!)).toBeGreaterThan(10);
   // events written, quarantined, duplicates, blank: the manifest's, which the bench also checked.
-  expect(phases!.slice(8, 12)).toEqual(['5,000', '5', '50', '1']);
+  expect(phases!.slice(7, 11)).toEqual(['5,000', '5', '50', '1']);
   expect(query![0]).toMatch(/^`[a-z0-9_.-]+` \(\d+\)$/);
   const [raw, inLake, quarantined] = answers!
     .slice(1)
