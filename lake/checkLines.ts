@@ -54,8 +54,8 @@ export interface Quarantined {
 export interface CheckResult {
   lines: number;
   blank: number;
-  /** Good lines written to the bucket files, by partition (partitionKey). */
-  partitions: Record<string, number>;
+  /** The partitions (partitionKey) of the good lines written to the bucket files. */
+  partitions: string[];
   append: AppendLine[];
   quarantined: Quarantined[];
 }
@@ -111,13 +111,13 @@ function badDetail(bad: BadLine): string {
     : 'the line is not valid UTF-8';
 }
 
-/** The good lines of one chunk, by bucket, and their count per partition. */
+/** The good lines of one chunk, by bucket, and the partitions they belong to. */
 class BucketWriter {
   readonly ids: string[] = [];
   // Per bucket: line number, first byte and end of each line in the chunk, three numbers a line.
   private readonly buckets = new Map<number, number[]>();
-  // type → hour → the partition's count and its bucket's lines: no string is built per line to find them.
-  private readonly partitions = new Map<string, Map<number, { events: number; lines: number[] }>>();
+  // type → hour → its bucket's lines: no string is built per line to find them.
+  private readonly partitions = new Map<string, Map<number, number[]>>();
 
   add(number: number, id: string, type: string, createdAtMs: number, bytes: { start: number; end: number }): void {
     let hours = this.partitions.get(type);
@@ -126,29 +126,25 @@ class BucketWriter {
       this.partitions.set(type, hours);
     }
     const hour = Math.floor(createdAtMs / HOUR_MS);
-    let partition = hours.get(hour);
-    if (partition === undefined) {
+    let lines = hours.get(hour);
+    if (lines === undefined) {
       const bucket = bucketOf(partitionKey(type, createdAtMs));
-      const lines = this.buckets.get(bucket) ?? [];
+      lines = this.buckets.get(bucket) ?? [];
       this.buckets.set(bucket, lines);
-      partition = { events: 0, lines };
-      hours.set(hour, partition);
+      hours.set(hour, lines);
     }
-    partition.events++;
-    partition.lines.push(number, bytes.start, bytes.end);
+    lines.push(number, bytes.start, bytes.end);
     this.ids.push(`${number}${SEPARATOR}${id}\n`);
   }
 
-  /** Appends the lines (their bytes, copied from the chunk) to the writer's files; returns the count per partitionKey. */
-  write(chunk: Buffer, folder: string, writer: number): Record<string, number> {
+  /** Appends the lines (their bytes, copied from the chunk) to the writer's files; returns their partitionKeys. */
+  write(chunk: Buffer, folder: string, writer: number): string[] {
     for (const [bucket, lines] of this.buckets)
       appendFileSync(bucketFile(folder, bucket, writer), linesFile(chunk, lines));
     if (this.ids.length > 0) appendFileSync(idsFile(folder, writer), this.ids.join(''));
-    const counts: Record<string, number> = {};
-    for (const [type, hours] of this.partitions) {
-      for (const [hour, partition] of hours) counts[partitionKey(type, hour * HOUR_MS)] = partition.events;
-    }
-    return counts;
+    return [...this.partitions].flatMap(([type, hours]) =>
+      [...hours.keys()].map((hour) => partitionKey(type, hour * HOUR_MS)),
+    );
   }
 }
 
@@ -171,7 +167,7 @@ export function checkLines(request: CheckRequest): CheckResult {
   const { firstLine, context, folder, writer } = request;
   const bytes = Buffer.from(request.bytes.buffer, request.bytes.byteOffset, request.bytes.byteLength);
   const lines = splitLines(bytes);
-  const result: CheckResult = { lines: lines.length, blank: 0, partitions: {}, append: [], quarantined: [] };
+  const result: CheckResult = { lines: lines.length, blank: 0, partitions: [], append: [], quarantined: [] };
   const good = new BucketWriter();
   const span = { start: 0, end: 0 };
   for (let i = 0; i < lines.length; i++) {

@@ -24,7 +24,6 @@ import type { Source } from './sources';
 
 export interface StagedPartition extends Partition {
   bucket: number;
-  events: number;
 }
 
 export interface StagedSource {
@@ -53,11 +52,11 @@ const RAW_TABLES = ['raw_lines_0', 'raw_lines_1'] as const;
  * What the main thread takes of the checks' results: the malformed lines appended to the
  * quarantine, the lines that need care appended and staged by stage_lines.sql (each batch by one
  * statement on a connection of its own, while the main thread appends on the other), and the
- * count of good lines per partition.
+ * partitions of the good lines.
  */
 class Stager {
   blankLines = 0;
-  readonly partitions = new Map<string, number>();
+  readonly partitions = new Set<string>();
   private inBatch = 0;
   private current = 0;
   private staging: Promise<void> = Promise.resolve();
@@ -77,9 +76,7 @@ class Stager {
 
   async add(result: CheckResult): Promise<void> {
     this.blankLines += result.blank;
-    for (const [key, events] of Object.entries(result.partitions)) {
-      this.partitions.set(key, (this.partitions.get(key) ?? 0) + events);
-    }
+    for (const key of result.partitions) this.partitions.add(key);
     for (const bad of result.quarantined) {
       this.quarantine.appendBigInt(BigInt(bad.line));
       this.quarantine.appendVarchar(bad.reason);
@@ -89,7 +86,7 @@ class Stager {
     }
     for (const line of result.append) {
       const key = partitionKey(line.type, line.createdAtMs);
-      this.partitions.set(key, (this.partitions.get(key) ?? 0) + 1);
+      this.partitions.add(key);
       this.raw.appendDouble(line.line);
       this.raw.appendVarchar(line.id);
       this.raw.appendVarchar(line.type);
@@ -131,12 +128,8 @@ class Stager {
   }
 }
 
-function stagedPartitions(counts: Map<string, number>): StagedPartition[] {
-  const partitions = [...counts].map(([key, events]): StagedPartition => ({
-    ...partitionOfKey(key),
-    bucket: bucketOf(key),
-    events,
-  }));
+function stagedPartitions(keys: Set<string>): StagedPartition[] {
+  const partitions = [...keys].map((key): StagedPartition => ({ ...partitionOfKey(key), bucket: bucketOf(key) }));
   return partitions.sort((a, b) => a.bucket - b.bucket);
 }
 
