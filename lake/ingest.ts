@@ -183,15 +183,16 @@ async function writeQuarantine(
 }
 
 /**
- * Every good line was written or dropped as a repeat: the count of lake_ingests' duplicates is
- * what is left, so a line lost on the way would otherwise pass for a duplicate.
+ * The events written and the duplicates dropped, once every good line is known to be one or the
+ * other: lake_ingests' duplicates are what is left of the good lines, so a line lost on the way
+ * would otherwise pass for a duplicate.
  */
 async function checkAccounts(
   duck: DuckDb,
   read: StagedSource,
   quarantined: number,
   events: readonly CatalogFile[],
-): Promise<void> {
+): Promise<{ eventsWritten: number; duplicates: number }> {
   const [row] = await duck.rows<{ n: bigint }>('dropped_lines');
   const good = read.linesRead - read.blankLines - quarantined;
   const written = events.reduce((sum, file) => sum + file.rows, 0);
@@ -201,6 +202,7 @@ async function checkAccounts(
       `the ingest does not add up: ${good} good lines, ${written} written and ${dropped} dropped as repeats; nothing was committed`,
     );
   }
+  return { eventsWritten: written, duplicates: dropped };
 }
 
 interface Started {
@@ -320,7 +322,7 @@ export async function ingestSource(ctx: IngestContext, source: Source): Promise<
       const maxPartitions = groupPartitions(memoryLimitMb, threads);
       const events = await writeEvents(duck!, read, { folder, ingestId, maxPartitions });
       const quarantine = await writeQuarantine(duck!, folder, ingestId, source, startedAt);
-      await checkAccounts(duck!, read, quarantine.count, events);
+      const { eventsWritten, duplicates } = await checkAccounts(duck!, read, quarantine.count, events);
       phases.end('write');
       const files = quarantine.file === undefined ? events : [...events, quarantine.file];
       await eachLimited(files, PUBLISH_AT_ONCE, async (file) => {
@@ -329,9 +331,6 @@ export async function ingestSource(ctx: IngestContext, source: Source): Promise<
       });
       phases.end('publish');
       await addFiles(client, files);
-      const eventsWritten = events.reduce((sum, file) => sum + file.rows, 0);
-      const valid = read.linesRead - read.blankLines - quarantine.count;
-      const duplicates = valid - eventsWritten;
       const finished = await querySqlFile(client, 'lake/finish_ingest.sql', [
         ingestId,
         read.sourceBytes,
