@@ -31,6 +31,11 @@ export interface EventOptions {
   lateMaxHours: number;
   /** Lines go to one folder per type: type_mismatch lines are made too. */
   perType: boolean;
+  /**
+   * A producer's clock (stream/producer.ts): events on time are created when they are made,
+   * late ones in the hours before the clock's, instead of at arrival times spread over the hours.
+   */
+  clock?: () => number;
 }
 
 export interface GeneratedLine {
@@ -216,10 +221,12 @@ export function* generateEvents(options: EventOptions): Generator<GeneratedLine>
     redeliveries.startHour();
     for (let i = 0; i < count; i += 1) {
       // Arrivals spread evenly over the hour, in order; an event on time was created as it arrived.
-      const arrivalMs = hourStartMs + Math.floor(((i + random.fraction()) * HOUR_MS) / count);
+      const spreadMs = hourStartMs + Math.floor(((i + random.fraction()) * HOUR_MS) / count);
+      const arrivalMs = options.clock?.() ?? spreadMs;
+      const arrivalHourMs = arrivalMs - (arrivalMs % HOUR_MS);
       const late = isLate();
       const createdAtMs = late
-        ? hourStartMs - (1 + random.below(options.lateMaxHours)) * HOUR_MS + random.below(HOUR_MS)
+        ? arrivalHourMs - (1 + random.below(options.lateMaxHours)) * HOUR_MS + random.below(HOUR_MS)
         : arrivalMs;
       const rank = pickType();
       const type = catalogue[rank]!;

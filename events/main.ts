@@ -1,7 +1,11 @@
 import { runMain } from '../lib/main';
+import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import { LOG_ENVIRONMENT, printUsageIfAsked, usageLine, type Usage } from '../lib/usage';
+import { consumeCommand } from './commands/consume';
 import { generateCommand } from './commands/generate';
+import { sendCommand } from './commands/send';
+import { statusCommand } from './commands/status';
 
 /**
  * `npm run events -- <command>`: the event lake's commands, one file each under events/commands/
@@ -11,18 +15,21 @@ import { generateCommand } from './commands/generate';
 export interface EventsCommand {
   name: string;
   usage: Usage;
+  /** Its result goes to stdout: the log lines to stderr. */
+  logToStderr?: boolean;
   /** The arguments after the command's name; resolves to the exit code. */
-  run(args: readonly string[], logger: Logger, stop: AbortSignal): Promise<number>;
+  run(args: readonly string[], logger: Logger, stop: AbortSignal, config: Config): Promise<number>;
 }
 
-const COMMANDS: readonly EventsCommand[] = [generateCommand];
+const COMMANDS: readonly EventsCommand[] = [generateCommand, sendCommand, consumeCommand, statusCommand];
 
-const SYNOPSIS = COMMANDS.map((command) => `npm run events -- ${command.name} [options]`);
+const SYNOPSIS = [`npm run events -- <${COMMANDS.map((command) => command.name).join('|')}> [options]`];
 
 const HELP: Usage = {
   synopsis: SYNOPSIS,
   description: [
-    'The event lake. generate: a seeded set of NDJSON event files with a manifest (docs/events-generator.md).',
+    'The event lake. generate: a seeded set of NDJSON event files with a manifest (docs/events-generator.md);',
+    'send, consume, status: events over a queue into the lake (docs/stream.md).',
     '`npm run events -- <command> --help` describes a command and its options.',
   ].join('\n'),
   options: COMMANDS.map((command) => [command.name, command.usage.description.split('\n')[0]!] as const),
@@ -39,8 +46,9 @@ export function main(): void {
     process.stderr.write(`events: ${got}; ${usageLine(SYNOPSIS)}\n`);
     process.exit(2);
   }
-  runMain(`events ${command.name}`, (_config, logger, stop) => command.run(args, logger, stop), {
+  runMain(`events ${command.name}`, (config, logger, stop) => command.run(args, logger, stop, config), {
     usage: command.usage,
+    ...(command.logToStderr === true ? { logToStderr: true } : {}),
   });
 }
 

@@ -22,6 +22,11 @@ export interface Source {
   /** The <type> of the nearest raw-event-<type> folder or prefix above it. */
   expectedType?: string;
   open(signal?: AbortSignal): Promise<Readable>;
+  /**
+   * The bytes a line stood for when they differ from the line's (by line number): a queue
+   * message that spanned lines (stream/messageSource.ts). Its quarantine keeps these.
+   */
+  originals?: ReadonlyMap<number, Buffer>;
 }
 
 const EVENT_FILE = /\.(ndjson|jsonl)(\.gz)?$/;

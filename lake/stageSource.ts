@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBBlobValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import { DigestStream } from '../lib/digestStream';
 import { BUCKETS, bucketFile, bucketOf, idsFile, partitionKey, partitionOfKey, type CheckResult } from './checkLines';
 import { CheckPool } from './checkPool';
@@ -66,12 +66,13 @@ class Stager {
     private readonly stageConnection: DuckDBConnection,
     private raw: DuckDBAppender,
     private readonly quarantine: DuckDBAppender,
+    private readonly originals: ReadonlyMap<number, Buffer> | undefined,
   ) {}
 
-  static async open(duck: DuckDb): Promise<Stager> {
+  static async open(duck: DuckDb, originals?: ReadonlyMap<number, Buffer>): Promise<Stager> {
     await duck.run('ingest_tables');
     const [raw, quarantine] = [await duck.appender(RAW_TABLES[0]), await duck.appender('quarantined')];
-    return new Stager(duck, await duck.connect(), raw, quarantine);
+    return new Stager(duck, await duck.connect(), raw, quarantine, originals);
   }
 
   async add(result: CheckResult): Promise<void> {
@@ -125,6 +126,10 @@ class Stager {
     await this.staging;
     this.quarantine.closeSync();
     await this.duck.run('finish_staging');
+    // Few, when any: the messages of a queue that spanned lines.
+    for (const [line, bytes] of this.originals ?? []) {
+      await this.duck.run('restore_original', [BigInt(line), new DuckDBBlobValue(bytes)]);
+    }
   }
 }
 
@@ -160,7 +165,7 @@ export async function stageSource(
   work: { folder: string; threads: number },
   signal?: AbortSignal,
 ): Promise<StagedSource> {
-  const stager = await Stager.open(duck);
+  const stager = await Stager.open(duck, source.originals);
   const pool = CheckPool.start(work.threads);
   const context = { nowMs, ...(source.expectedType === undefined ? {} : { expectedType: source.expectedType }) };
   const digest = new DigestStream();

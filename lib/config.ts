@@ -3,6 +3,7 @@ import path from 'node:path';
 import { validateDetailed } from 'node-cron';
 import { runningServerConnection } from './embeddedPostgres';
 import { runningLocalS3 } from './localS3';
+import { LOCAL_SQS_CREDENTIALS, runningLocalSqs } from './localSqs';
 import { ConfigError, describeError } from './errors';
 import { projectRoot } from './sqlFiles';
 
@@ -53,6 +54,34 @@ export interface Config {
   ads: AdsConfig;
   /** The event lake (docs/lake.md). */
   lake: LakeConfig;
+  /** Events over a queue into the lake (docs/stream.md). */
+  stream: StreamConfig;
+  /** The local SQS server of `npm start` (fauxqs): its folder (for server.json only) and port. */
+  embeddedSqs: { dataDir: string; port: number };
+}
+
+export interface StreamConfig {
+  /** EVENTS_QUEUE_URL, or the local queue of this checkout when npm start runs one; absent: neither. */
+  queueUrl?: string;
+  /** The queue's name (the URL's last segment) and its dead-letter queue's (EVENTS_DLQ_NAME). */
+  queueName: string;
+  dlqName: string;
+  /** AWS_ENDPOINT_URL_SQS or AWS_ENDPOINT_URL, or the local server's; absent: AWS itself. */
+  endpoint?: string;
+  region: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Where the queue came from, for the first log line. */
+  origin: string;
+  /** A consumer flushes its buffer to the lake at this many bytes of events, or when its oldest is this old. */
+  flushMaxBytes: number;
+  flushMaxAgeMs: number;
+  /** Receive calls a consumer keeps open at once. */
+  pollers: number;
+  /** Given to a queue the stack creates (an existing one keeps its own): redelivery after, and the DLQ after this many receives. */
+  visibilityTimeoutS: number;
+  maxReceiveCount: number;
+  /** The producer `npm start` runs alongside its consumer, in events per second; 0: none. */
+  producerRate: number;
 }
 
 /** Where the lake's files are: a folder (absolute), or a bucket and a key prefix ('' or ending in '/'). */
@@ -314,6 +343,76 @@ function readS3(read: Reader, embeddedDir: string): S3Config {
   };
 }
 
+const DEFAULT_QUEUE = 'events';
+// Queue names: SQS allows 1 to 80 letters, digits, hyphens and underscores.
+const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+
+function readQueueName(read: Reader, name: string, value: string): string {
+  if (!QUEUE_NAME.test(value)) {
+    read.problems.push(
+      `${name}: ${JSON.stringify(value)} is not an SQS queue name (1 to 80 of A-Z, a-z, 0-9, '-', '_')`,
+    );
+  }
+  return value;
+}
+
+/** The local SQS server of this checkout, when npm start runs one; a state file it cannot read is a problem. */
+function localSqs(read: Reader, embeddedDir: string): ReturnType<typeof runningLocalSqs> {
+  try {
+    return runningLocalSqs(embeddedDir);
+  } catch (error) {
+    read.problems.push(describeError(error));
+    return undefined;
+  }
+}
+
+/**
+ * EVENTS_QUEUE_URL and the SDK's variables, as for S3: with no endpoint set, the local SQS
+ * server of this checkout when npm start runs one, and its queue named `events` when no URL is
+ * given either.
+ */
+function readStream(read: Reader, s3: S3Config, embeddedDir: string): StreamConfig {
+  const givenUrl = read.optional('EVENTS_QUEUE_URL');
+  const endpointVariable = ['AWS_ENDPOINT_URL_SQS', 'AWS_ENDPOINT_URL'].find(
+    (name) => read.optional(name) !== undefined,
+  );
+  let endpoint = endpointVariable === undefined ? undefined : readUrl(read, endpointVariable);
+  let credentials = s3.credentials;
+  let queueUrl = givenUrl === undefined ? undefined : readUrl(read, 'EVENTS_QUEUE_URL');
+  let origin =
+    givenUrl === undefined
+      ? 'nowhere (no EVENTS_QUEUE_URL is set, and no local SQS server of this checkout runs)'
+      : 'EVENTS_QUEUE_URL';
+  const local = endpointVariable === undefined ? localSqs(read, embeddedDir) : undefined;
+  if (local !== undefined) {
+    endpoint = local.endpoint;
+    // fauxqs takes any key: the S3 one, or one that spares the SDK a search of the machine.
+    credentials ??= { ...LOCAL_SQS_CREDENTIALS };
+    queueUrl ??= `${local.endpoint}/000000000000/${DEFAULT_QUEUE}`;
+    origin = `${givenUrl === undefined ? 'the queue' : 'EVENTS_QUEUE_URL'} on the local SQS server of this checkout (${local.file})`;
+  }
+  const queueName = readQueueName(
+    read,
+    'EVENTS_QUEUE_URL',
+    queueUrl?.replace(/\/+$/, '').split('/').at(-1) ?? DEFAULT_QUEUE,
+  );
+  return {
+    ...(queueUrl === undefined ? {} : { queueUrl }),
+    queueName,
+    dlqName: readQueueName(read, 'EVENTS_DLQ_NAME', read.string('EVENTS_DLQ_NAME', `${queueName}-dlq`)),
+    ...(endpoint === undefined ? {} : { endpoint }),
+    region: s3.region,
+    ...(credentials === undefined ? {} : { credentials }),
+    origin,
+    flushMaxBytes: read.integer('EVENTS_FLUSH_MAX_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024, ' of bytes'),
+    flushMaxAgeMs: read.integer('EVENTS_FLUSH_MAX_AGE', 30, 1, 3600, ' of seconds') * 1000,
+    pollers: read.integer('EVENTS_POLLERS', 2, 1, 64),
+    visibilityTimeoutS: read.integer('EVENTS_VISIBILITY_TIMEOUT', 120, 1, 43200, ' of seconds'),
+    maxReceiveCount: read.integer('EVENTS_MAX_RECEIVE_COUNT', 5, 1, 1000),
+    producerRate: read.integer('EVENTS_PRODUCER_RATE', 20, 0, 1_000_000, ' of events per second'),
+  };
+}
+
 /** LAKE_URI and LAKE_INBOX: s3://bucket[/prefix], or a folder (relative to the project). */
 function readLakeLocation(read: Reader, name: string, value: string): LakeLocation {
   const s3 = /^s3:\/\/([^/]*)(?:\/(.*))?$/.exec(value);
@@ -384,6 +483,11 @@ export function readConfig(env: Env = process.env): Config {
     dataDir: path.resolve(projectRoot, read.string('EMBEDDED_S3_DIR', '.s3data')),
     port: read.integer('EMBEDDED_S3_PORT', 54330, 1, 65535),
   };
+  const embeddedSqs = {
+    dataDir: path.resolve(projectRoot, read.string('EMBEDDED_SQS_DIR', '.sqsdata')),
+    port: read.integer('EMBEDDED_SQS_PORT', 54340, 1, 65535),
+  };
+  const s3 = readS3(read, embeddedS3.dataDir);
   const config: Config = {
     database: readDatabase(read, embedded.dataDir),
     dbWaitTimeoutMs: read.integer('DB_WAIT_TIMEOUT', 60, 0, 86400, ' of seconds') * 1000,
@@ -406,10 +510,12 @@ export function readConfig(env: Env = process.env): Config {
       ),
     ),
     embedded,
-    s3: readS3(read, embeddedS3.dataDir),
+    s3,
     embeddedS3,
     ads: readAds(read),
     lake: readLake(read),
+    stream: readStream(read, s3, embeddedSqs.dataDir),
+    embeddedSqs,
   };
   if (read.problems.length > 0) {
     throw new ConfigError(`invalid configuration: ${read.problems.join('; ')}`);

@@ -64,3 +64,8 @@ export function describeError(error: unknown): string {
     ? `${oneLine} (SQLSTATE ${code})`
     : oneLine;
 }
+
+/** The queue failed or refused: the message names the queue and the endpoint. */
+export class QueueError extends AppError {
+  readonly exitCode = 1;
+}

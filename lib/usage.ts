@@ -49,6 +49,14 @@ export const LAKE_ENVIRONMENT = [
   ],
 ] as const;
 
+/** The variables of every command that reaches the events queue (docs/stream.md). */
+export const QUEUE_ENVIRONMENT = [
+  ['EVENTS_QUEUE_URL', 'the queue (unset: the one named events on the local server of npm start)'],
+  ['AWS_ENDPOINT_URL_SQS', 'the SQS server (or AWS_ENDPOINT_URL; unset: the local one of npm start, else AWS)'],
+  ['AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION', "credentials (unset: the SDK's own chain) and region"],
+  ['EVENTS_DLQ_NAME', 'its dead-letter queue (<queue>-dlq)'],
+] as const;
+
 /** The variables of every command that logs. */
 export const LOG_ENVIRONMENT = [
   ['LOG_FORMAT', 'text or json (text)'],

@@ -38,8 +38,9 @@ describe('--help', () => {
   test('events --help lists the commands', async () => {
     const { code, stdout } = await run(['--help']);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^usage: npm run events -- generate \[options\]\n/);
+    expect(stdout).toMatch(/^usage: npm run events -- <generate\|send\|consume\|status> \[options\]\n/);
     expect(stdout).toMatch(/\n {2}generate +Writes a day/);
+    for (const name of ['send', 'consume', 'status']) expect(stdout).toMatch(new RegExp(`\\n {2}${name} +\\S`));
   });
 });
 
@@ -67,8 +68,8 @@ describe('bad arguments: exit 2 and one line that names the flag', () => {
     [['generate', '--lines-per-file', '0'], '--lines-per-file: expected a whole number from 1'],
     [['generate', '--zip'], 'unknown option --zip; npm run events -- generate --help lists the options'],
     [['generate', 'now'], 'unexpected argument "now"'],
-    [['send'], 'events: unknown command "send"; usage: npm run events -- generate [options]'],
-    [[], 'events: no command; usage: npm run events -- generate [options]'],
+    [['fly'], 'events: unknown command "fly"; usage: npm run events -- <generate|send|consume|status> [options]'],
+    [[], 'events: no command; usage: npm run events -- <generate|send|consume|status> [options]'],
   ])('%j', async (args, message) => {
     const { code, stdout, stderr } = await run(args);
     expect(code).toBe(2);

@@ -6,6 +6,7 @@ import { MAX_TYPES } from '../eventTypes';
 import { HOUR_MS, type EventOptions } from '../generateEvents';
 import type { EventsCommand } from '../main';
 import { writeEventFiles, type WriteOptions } from '../writeEventFiles';
+import { rate, wholeNumber } from './flags';
 
 /** `npm run events -- generate [options]`: a seeded set of event files and their manifest. */
 
@@ -51,22 +52,6 @@ export interface GenerateArgs {
   events: EventOptions;
   write: Omit<WriteOptions, 'signal'>;
 }
-
-const wholeNumber =
-  (min: number, max: number) =>
-  (flag: string, raw: string): number => {
-    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-      throw new ConfigError(`${flag}: expected a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-    }
-    return Number(raw);
-  };
-
-const rate = (flag: string, raw: string): number => {
-  if (!/^(\d+\.?\d*|\.\d+)$/.test(raw) || Number(raw) > 1) {
-    throw new ConfigError(`${flag}: expected a rate from 0 to 1 such as 0.01, got ${JSON.stringify(raw)}`);
-  }
-  return Number(raw);
-};
 
 /** YYYY-MM-DDTHH or YYYY-MM-DD (the hour 00), UTC, as epoch ms. */
 const hour = (flag: string, raw: string): number => {
