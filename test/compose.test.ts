@@ -7,14 +7,19 @@ import { createTestDatabase, type TestDatabase } from './support/database';
 import { killStarted, startNode, stopProcess, waitUntil } from './support/processes';
 import { pgEnvironment } from './support/server';
 import { HEADER, tempDir, writeFile } from './support/files';
+import { hocon } from './support/hocon';
 import { startTestS3, type TestS3 } from './support/s3';
 import { startAdsApi } from '../adsApi/server';
 import { freePort } from '../lib/embeddedPostgres';
+import { readConfig } from '../lib/config';
+import { startLocalSqs } from '../lib/localSqs';
+import type { ChildServer } from '../lib/childServer';
 
 /**
  * docker-compose.yml cannot be run here (no Docker engine), so this test reads it and starts the
- * loader and the scheduler exactly as Compose would — same command, same environment, the
- * container paths mapped onto the host — against a real PostgreSQL.
+ * loader, the scheduler, the consumer and the producer exactly as Compose would — same command,
+ * same environment, the container paths mapped onto the host — against a real PostgreSQL, and
+ * real S3 and SQS servers (the local ones of npm start standing in for SeaweedFS and ElasticMQ).
  */
 
 interface Service {
@@ -29,6 +34,7 @@ interface Service {
   restart?: string;
   user?: string;
   healthcheck?: { test: string[] };
+  stop_grace_period?: string;
 }
 
 /** ${VAR:-default} as Compose expands it when VAR is not set. */
@@ -36,7 +42,8 @@ function expandDefaults(value: string): string {
   return value.replace(/\$\{(\w+):-([^}]*)\}/g, (_, _name: string, fallback: string) => fallback);
 }
 
-const compose = parse(readFileSync(path.join(projectRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+const composeText = readFileSync(path.join(projectRoot, 'docker-compose.yml'), 'utf8');
+const compose = parse(composeText, { merge: true }) as {
   services: Record<string, Service>;
   volumes: Record<string, unknown>;
 };
@@ -51,15 +58,18 @@ const embeddedMajor = JSON.parse(
 ).version.split('.')[0];
 
 describe('docker-compose.yml', () => {
-  test('has its nine services, wired as docs/operations.md says', () => {
+  test('has its twelve services, wired as docs/operations.md says', () => {
     expect(Object.keys(services).sort()).toEqual([
       'adminer',
       'ads-api',
       'bucket',
+      'consumer',
       'db',
+      'elasticmq',
       'events',
       'loader',
       'migrate',
+      'producer',
       's3',
       'scheduler',
     ]);
@@ -84,13 +94,15 @@ describe('docker-compose.yml', () => {
     expect(services.scheduler!.restart).toBe('unless-stopped');
     // One service builds the image, the others run it: two builds of one tag would collide.
     expect(services.migrate).toMatchObject({ build: '.', image: 'loans-analytics:local', init: true });
-    for (const name of ['loader', 'scheduler', 'bucket', 'ads-api', 'events']) {
+    for (const name of ['loader', 'scheduler', 'bucket', 'ads-api', 'events', 'consumer', 'producer']) {
       expect(services[name]).toMatchObject({ image: 'loans-analytics:local', init: true });
       expect(services[name]).not.toHaveProperty('build');
     }
     // Least privilege: only the migrate service connects as the owner.
     expect(environmentOf(services.loader!).PGUSER).toBe('loader');
     expect(environmentOf(services.scheduler!).PGUSER).toBe('scheduler');
+    // The consumer writes the lake's catalog and stream_flushes, granted to the scheduler's role.
+    expect(environmentOf(services.consumer!).PGUSER).toBe('scheduler');
     expect(environmentOf(services.scheduler!).CRON_LOG).toBe('/var/log/cron.log');
     expect(services.scheduler!.volumes).toEqual(['./logs:/var/log', 'events:/app/data/events:ro']);
   });
@@ -105,7 +117,7 @@ describe('docker-compose.yml', () => {
     expect(services.bucket!.depends_on).toEqual({ s3: { condition: 'service_healthy' } });
     // The stack signs with the identity the server is started with.
     const server = environmentOf(s3);
-    for (const name of ['bucket', 'scheduler']) {
+    for (const name of ['bucket', 'scheduler', 'consumer']) {
       const env = environmentOf(services[name]!);
       expect(env).toMatchObject({
         AWS_ENDPOINT_URL_S3: 'http://s3:8333',
@@ -116,6 +128,63 @@ describe('docker-compose.yml', () => {
     expect(environmentOf(services.scheduler!).ADS_API_URL).toBe('http://ads-api:8001/ads');
   });
 
+  test('the SQS server: pinned, healthy before the consumer and the producer start, its queues those they use', () => {
+    const sqs = services.elasticmq!;
+    expect(sqs.image).toMatch(/^softwaremill\/elasticmq-native:\d+\.\d+\.\d+$/);
+    expect(sqs.volumes).toEqual(['./docker/elasticmq.conf:/opt/elasticmq.conf:ro']);
+    expect(sqs.healthcheck?.test).toEqual([
+      'CMD',
+      'wget',
+      '-q',
+      '-O',
+      '/dev/null',
+      'http://127.0.0.1:9324/?Action=ListQueues',
+    ]);
+    expect((sqs.ports ?? []).map(expandDefaults)).toEqual(['127.0.0.1:9324:9324', '127.0.0.1:9325:9325']);
+    // The header comment says where to look at the queues.
+    expect(composeText.split('\nx-')[0]).toContain('http://localhost:9325/statistics/queues');
+    expect(services.consumer!.depends_on).toEqual({
+      elasticmq: { condition: 'service_healthy' },
+      migrate: { condition: 'service_completed_successfully' },
+      bucket: { condition: 'service_completed_successfully' },
+    });
+    expect(services.producer!.depends_on).toEqual({ elasticmq: { condition: 'service_healthy' } });
+    for (const name of ['consumer', 'producer']) expect(services[name]!.restart).toBe('unless-stopped');
+    // The SQS endpoint only: AWS_ENDPOINT_URL would take the S3 requests to ElasticMQ as well.
+    for (const name of ['consumer', 'producer']) {
+      expect(environmentOf(services[name]!)).toMatchObject({
+        EVENTS_QUEUE_URL: 'http://elasticmq:9324/000000000000/events',
+        AWS_ENDPOINT_URL_SQS: 'http://elasticmq:9324',
+      });
+      expect(environmentOf(services[name]!)).not.toHaveProperty('AWS_ENDPOINT_URL');
+    }
+
+    // docker/elasticmq.conf creates the queue and its dead-letter queue with the settings the
+    // consumer would give them (it keeps those of a queue that exists), under the URL it is given.
+    const conf = hocon(readFileSync(path.join(projectRoot, 'docker/elasticmq.conf'), 'utf8'));
+    const stream = readConfig(environmentOf(services.consumer!)).stream;
+    const queueUrl = new URL(stream.queueUrl!);
+    expect(conf.block('node-address').settings).toMatchObject({
+      protocol: 'http',
+      host: queueUrl.hostname,
+      port: queueUrl.port,
+    });
+    expect(conf.block('rest-sqs').settings).toMatchObject({ 'bind-port': '9324', 'bind-hostname': '0.0.0.0' });
+    expect(conf.block('rest-stats').settings).toMatchObject({ 'bind-port': '9325', 'bind-hostname': '0.0.0.0' });
+    expect(queueUrl.pathname).toBe(`/${conf.block('aws').settings.accountId}/${stream.queueName}`);
+    const queues = conf.block('queues');
+    expect(Object.keys(queues.blocks).sort()).toEqual([stream.queueName, stream.dlqName].sort());
+    const queue = queues.block(stream.queueName);
+    expect(queue.settings.defaultVisibilityTimeout).toBe(`${stream.visibilityTimeoutS} seconds`);
+    expect(queue.block('deadLettersQueue').settings).toEqual({
+      name: stream.dlqName,
+      maxReceiveCount: String(stream.maxReceiveCount),
+    });
+    expect(stream).toMatchObject({ queueName: 'events', dlqName: 'events-dlq', maxReceiveCount: 5 });
+    // Ample time for the consumer's last flush after SIGTERM.
+    expect(services.consumer!.stop_grace_period).toBe('60s');
+  });
+
   test('publishes ports on 127.0.0.1 only', () => {
     const ports = Object.values(services).flatMap((s) => s.ports ?? []);
     expect(ports.length).toBeGreaterThan(0);
@@ -123,9 +192,7 @@ describe('docker-compose.yml', () => {
   });
 
   test('lists every variable it reads in .env.example', () => {
-    const used = new Set(
-      [...readFileSync(path.join(projectRoot, 'docker-compose.yml'), 'utf8').matchAll(/\$\{(\w+)/g)].map((m) => m[1]),
-    );
+    const used = new Set([...composeText.matchAll(/\$\{(\w+)/g)].map((m) => m[1]));
     const documented = readFileSync(path.join(projectRoot, '.env.example'), 'utf8');
     for (const name of used) expect(documented).toMatch(new RegExp(`^${name}=`, 'm'));
   });
@@ -136,12 +203,15 @@ describe('the services, started as Compose starts them', () => {
   // The s3 service's stand-in starts with no bucket: making it is the bucket service's job.
   let s3: TestS3;
   let api: Awaited<ReturnType<typeof startAdsApi>>;
+  // The elasticmq service's stand-in; as with ElasticMQ, no queue exists until one is created.
+  let sqs: ChildServer;
   const hostRoot = tempDir('compose-');
 
   const dbEnvironment = environmentOf(services.db!);
 
   beforeAll(async () => {
     s3 = await startTestS3([]);
+    sqs = await startLocalSqs({ dataDir: tempDir('sqs-'), port: 0 });
     api = await startAdsApi({ port: 0, seed: 7 });
     db = await createTestDatabase({ empty: true });
     // What the postgres image does when it creates the database: run the init script, here with
@@ -172,6 +242,7 @@ describe('the services, started as Compose starts them', () => {
     killStarted();
     await db.drop();
     await api.close();
+    await sqs.stop();
     await s3.stop();
   });
 
@@ -195,6 +266,8 @@ describe('the services, started as Compose starts them', () => {
     if (env.AWS_ENDPOINT_URL_S3 !== undefined) Object.assign(env, s3.env);
     if (env.ADS_API_URL !== undefined)
       env.ADS_API_URL = env.ADS_API_URL.replace('http://ads-api:8001', new URL(api.url).origin);
+    for (const name of ['AWS_ENDPOINT_URL_SQS', 'EVENTS_QUEUE_URL'] as const)
+      if (env[name] !== undefined) env[name] = env[name].replace('http://elasticmq:9324', sqs.endpoint);
     // Container paths under a mounted volume become the matching host folder (here a temp folder).
     let command = service.command!.map(expandDefaults);
     for (const volume of service.volumes ?? []) {
@@ -322,6 +395,67 @@ describe('the services, started as Compose starts them', () => {
     expect(stopped.code).toBe(0);
     // With the service's own empty seed, each start picks one and says which.
     expect(running.output()).toMatch(/seed=\d+/);
+  });
+
+  test('the consumer lands every event the producer sent in the lake, once, and stops on SIGTERM with exit code 0', async () => {
+    // Both one-shots again (a re-run changes nothing), so that this test also runs alone.
+    for (const name of ['migrate', 'bucket']) {
+      const oneShot = asCompose(services[name]!);
+      expect(await startNode(oneShot.args, oneShot.env).exited).toBe(0);
+    }
+    const consumer = asCompose(services.consumer!);
+    // A flush every second instead of every 30, so that the events are in the lake at once.
+    const consuming = startNode(consumer.args, { ...consumer.env, EVENTS_FLUSH_MAX_AGE: '1' });
+    // It creates the queues, as elasticmq.conf does under Compose, before the producer sends.
+    await waitUntil(() => / consuming$/m.test(consuming.output()), 30_000, consuming);
+
+    const producer = asCompose(services.producer!);
+    expect(producer.args).toEqual(['dist/events/main.js', 'send', '--rate', '20']);
+    // Bounded here: the service sends until it is stopped; 100 events at its 20 a second.
+    const sending = startNode([...producer.args, '--events', '100'], producer.env);
+    expect(await sending.exited).toBe(0);
+    // Its summary line: status=succeeded events=100 duplicates=… malformed=… … events sent
+    expect(sending.output()).toMatch(/ status=succeeded .* events sent$/m);
+    const summary = sending
+      .output()
+      .split('\n')
+      .find((line) => line.endsWith(' events sent'))!;
+    const sent = (field: string): number => Number(new RegExp(` ${field}=(\\d+) `).exec(summary)![1]);
+    const [events, duplicates, malformed] = [sent('events'), sent('duplicates'), sent('malformed')];
+    expect(events).toBe(100);
+
+    // What the consumer's flushes took: each sent event once in the lake, a repeat dropped, a
+    // malformed line quarantined; and every message deleted.
+    const flushed = async (): Promise<Record<string, number>> =>
+      (
+        await db.pool.query(
+          `SELECT coalesce(sum(messages), 0)::int AS messages, coalesce(sum(events), 0)::int AS events,
+                  coalesce(sum(duplicates), 0)::int AS duplicates, coalesce(sum(quarantined), 0)::int AS quarantined,
+                  coalesce(sum(delete_failures), 0)::int AS delete_failures,
+                  count(*) FILTER (WHERE status <> 'succeeded')::int AS not_succeeded
+             FROM stream_flushes`,
+        )
+      ).rows[0];
+    await waitUntil(async () => (await flushed()).messages === events + duplicates + malformed, 20_000, consuming);
+    expect(await flushed()).toEqual({
+      messages: events + duplicates + malformed,
+      events,
+      duplicates,
+      quarantined: malformed,
+      delete_failures: 0,
+      not_succeeded: 0,
+    });
+    const lake = await db.pool.query(
+      `SELECT sum(f.rows)::int AS n FROM lake_files f JOIN stream_flushes s USING (ingest_id) WHERE f.content = 'events'`,
+    );
+    expect(lake.rows[0].n).toBe(events);
+
+    // docker compose stop: SIGTERM, then SIGKILL once stop_grace_period has passed.
+    const graceMs = Number(/^(\d+)s$/.exec(services.consumer!.stop_grace_period!)![1]) * 1000;
+    const stopped = await stopProcess(consuming, 'SIGTERM');
+    expect(stopped.code).toBe(0);
+    expect(stopped.ms).toBeLessThan(graceMs);
+    expect(consuming.output()).toMatch(/ status=stopped .* stopped consuming; /);
   });
 
   test('the next docker compose up does not revert a later load of another file', async () => {
