@@ -46,6 +46,8 @@ export interface ConsumerTotals {
 
 interface Held {
   message: ReceivedMessage;
+  /** When it was received: the buffer's age is its oldest's, whatever extensions did to the deadline. */
+  receivedAtMs: number;
   /** When the queue makes it visible again unless it is extended. */
   deadlineMs: number;
 }
@@ -177,9 +179,10 @@ export class Consumer {
         await sleep(waitMs, stop);
         continue;
       }
-      const deadlineMs = Date.now() + this.visibilityMs;
+      const receivedAtMs = Date.now();
+      const deadlineMs = receivedAtMs + this.visibilityMs;
       for (const message of messages) {
-        this.buffer.push({ message, deadlineMs });
+        this.buffer.push({ message, receivedAtMs, deadlineMs });
         this.bufferBytes += Buffer.byteLength(message.body);
       }
       this.maybeFlush();
@@ -196,7 +199,7 @@ export class Consumer {
 
   private maybeFlush(): void {
     if (this.flushing !== undefined || this.buffer.length === 0) return;
-    const oldest = this.buffer[0]!.deadlineMs - this.visibilityMs;
+    const oldest = this.buffer[0]!.receivedAtMs;
     if (this.bufferBytes >= this.stream.flushMaxBytes || Date.now() - oldest >= this.stream.flushMaxAgeMs) {
       this.startFlush();
     }
