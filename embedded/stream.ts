@@ -3,6 +3,7 @@ import type { Pool } from '../lib/db';
 import { describeError } from '../lib/errors';
 import { LOCAL_SQS_CREDENTIALS, startLocalSqs } from '../lib/localSqs';
 import type { Logger } from '../lib/logger';
+import { pause } from '../lib/pause';
 import { EventQueue } from '../lib/queue';
 import { openLake } from '../lake/lakeStore';
 import { describeSent, parseSendArgs } from '../events/commands/send';
@@ -52,7 +53,7 @@ async function produce(queue: EventQueue, rate: number, log: Logger, stop: Abort
       log.info('producer stopped', { status: 'stopped', ...describeSent(totals) });
     } catch (error) {
       log.warn('producer failed; starting again', { error: describeError(error), retry_in_ms: PRODUCER_RETRY_MS });
-      await new Promise((resolve) => setTimeout(resolve, PRODUCER_RETRY_MS));
+      await pause(PRODUCER_RETRY_MS, stop);
     }
   }
 }

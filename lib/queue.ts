@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ChangeMessageVisibilityBatchCommand,
   CreateQueueCommand,
@@ -59,8 +60,6 @@ export interface EventQueueOptions {
   /** Attempts per request, the first included (the SDK's standard retry mode). */
   maxAttempts?: number;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function failure(entry: BatchResultErrorEntry): FailedEntry {
   return { id: entry.Id ?? '', code: entry.Code ?? 'unknown', message: entry.Message ?? '' };

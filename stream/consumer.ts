@@ -6,6 +6,7 @@ import type { Config } from '../lib/config';
 import type { Pool } from '../lib/db';
 import { describeError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
+import { pause } from '../lib/pause';
 import { BATCH_ENTRIES, type EventQueue, type FailedEntry, type ReceivedMessage } from '../lib/queue';
 import { querySqlFile } from '../lib/sqlFiles';
 import { messageSource } from './messageSource';
@@ -56,17 +57,6 @@ const WAIT_S = 20;
 const TICK_MS = 250;
 const DELETES_AT_ONCE = 4;
 const MAX_BACKOFF_MS = 60_000;
-
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 
 async function inGroups<T>(items: readonly T[], size: number, work: (group: T[]) => Promise<void>): Promise<void> {
   const groups: T[][] = [];
@@ -131,9 +121,11 @@ export class Consumer {
     const ticker = setInterval(() => this.tick(), TICK_MS);
     try {
       await Promise.all(Array.from({ length: this.stream.pollers }, () => this.poll(stop)));
-      await this.flushing;
-      if (this.buffer.length > 0) this.startFlush();
-      await this.flushing;
+      // A flush that ends may start the next one itself (maybeFlush): wait until none is left.
+      while (this.flushing !== undefined || this.buffer.length > 0) {
+        if (this.flushing === undefined) this.startFlush();
+        await this.flushing;
+      }
     } finally {
       clearInterval(ticker);
     }
@@ -156,12 +148,12 @@ export class Consumer {
     while (!stop.aborted) {
       const now = Date.now();
       if (now < this.pauseUntil) {
-        await sleep(Math.min(this.pauseUntil - now, 1000), stop);
+        await pause(Math.min(this.pauseUntil - now, 1000), stop);
         continue;
       }
       // The next buffer is full while the last one is still being written: wait for it.
       if (this.bufferBytes >= this.stream.flushMaxBytes && this.flushing !== undefined) {
-        await Promise.race([this.flushing, sleep(1000, stop)]);
+        await Promise.race([this.flushing, pause(1000, stop)]);
         continue;
       }
       let messages: ReceivedMessage[];
@@ -176,7 +168,7 @@ export class Consumer {
           error: describeError(error),
           retry_in_ms: waitMs,
         });
-        await sleep(waitMs, stop);
+        await pause(waitMs, stop);
         continue;
       }
       const receivedAtMs = Date.now();
@@ -332,7 +324,7 @@ export class Consumer {
             failed.push(...group.map((h) => ({ id: h.message.id, code: 'unreachable', message })));
             return;
           }
-          await sleep(1000 * attempt);
+          await pause(1000 * attempt);
         }
       }
     });

@@ -1,5 +1,6 @@
 import { generateEvents, HOUR_MS, type EventOptions, type GeneratedLine } from '../events/generateEvents';
 import type { Logger } from '../lib/logger';
+import { pause } from '../lib/pause';
 import { BATCH_ENTRIES, MAX_BATCH_BYTES, type EventQueue } from '../lib/queue';
 
 /**
@@ -41,17 +42,6 @@ const IN_FLIGHT = 8;
 const BATCH_WAIT_MS = 20;
 // Events per round of the generator when sending until stopped: each round has a seed of its own.
 const ROUND_EVENTS = 100_000;
-
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 
 /** Why a line cannot be a message, or undefined when it can. */
 export function unsendable(text: string | Buffer): UnsendableReason | undefined {
@@ -148,7 +138,7 @@ export async function sendEvents(
         batch = [];
         batchBytes = 0;
       }
-      if (waitMs > 0) await sleep(waitMs, stop);
+      if (waitMs > 0) await pause(waitMs, stop);
     }
     if (batch.length === 0) batchStartedAt = Date.now();
     batch.push(line);
