@@ -51,6 +51,11 @@ interface Held {
   receivedAtMs: number;
   /** When the queue makes it visible again unless it is extended. */
   deadlineMs: number;
+  /**
+   * The queue refused to extend it: its handle is stale (it came back and may be with another
+   * consumer), so no later extension can work. Flushed all the same; the lake drops a second copy.
+   */
+  unextendable?: true;
 }
 
 const WAIT_S = 20;
@@ -212,7 +217,10 @@ export class Consumer {
   /** Extends the messages held that would come back within a third of the timeout, in batches. */
   private async extendHeld(): Promise<void> {
     const now = Date.now();
-    const soon = [...this.flushingHeld, ...this.buffer].filter((h) => h.deadlineMs - now < this.visibilityMs / 3);
+    // Not the ones refused before: trying them again every tick would take the calls the others need.
+    const soon = [...this.flushingHeld, ...this.buffer].filter(
+      (h) => h.unextendable === undefined && h.deadlineMs - now < this.visibilityMs / 3,
+    );
     if (soon.length === 0) return;
     const timeoutS = Math.ceil(this.visibilityMs / 1000);
     let failed = 0;
@@ -224,7 +232,10 @@ export class Consumer {
         );
         const lost = new Set(failures.map((f) => f.id));
         failed += lost.size;
-        for (const h of group) if (!lost.has(h.message.id)) h.deadlineMs = now + this.visibilityMs;
+        for (const h of group) {
+          if (lost.has(h.message.id)) h.unextendable = true;
+          else h.deadlineMs = now + this.visibilityMs;
+        }
       } catch {
         failed += group.length;
       }
