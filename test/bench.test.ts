@@ -312,6 +312,7 @@ test('a report written before the sections had markers keeps its numbered sectio
     scheduler: notSelected,
     adsArchive: notSelected,
     lake: notSelected,
+    stream: notSelected,
   };
   const report = renderReport(
     {
