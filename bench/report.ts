@@ -1175,11 +1175,20 @@ function streamSteadyTables(r: StreamResult, summary: string[][]): string {
             ],
           ],
         );
+  const backlog =
+    p.backlogAtEnd === undefined
+      ? ''
+      : `\n\nWhen the producer ended, the queue held ${n(p.backlogAtEnd)} messages not yet received and ` +
+        `${n(p.inFlightAtEnd ?? NaN)} in flight; ` +
+        (p.drainMs !== undefined
+          ? `it was empty ${s(p.drainMs)} later.`
+          : `it still held ${n(p.leftInQueue ?? NaN)} when the bench stopped waiting: those are not lost, ` +
+            'but the counts above hold them as missing from the lake, so lost and the lag are not judged.');
   const exit =
     p.consumerExit === undefined || p.consumerExit === 0
       ? ''
       : `\n\n_The consumer exited with ${p.consumerExit ?? 'a signal'} after SIGTERM._`;
-  return `${counts}\n\n${lag}\n\n${memory}${flushes}${exit}${sizeError(p)}`;
+  return `${counts}${backlog}\n\n${lag}\n\n${memory}${flushes}${exit}${sizeError(p)}`;
 }
 
 function streamStepTable(r: StreamResult, summary: string[][]): string {

@@ -256,6 +256,11 @@ export interface StreamSteadyPart {
   rssBytes: number[];
   cpu: CpuShares;
   flushes?: StreamFlushStats;
+  /** What the queue held when the producer ended (visible, in flight), how long it took to empty, and what it still held when the bench gave up. */
+  backlogAtEnd?: number;
+  inFlightAtEnd?: number;
+  drainMs?: number;
+  leftInQueue?: number;
   /** The consumer's exit code after SIGTERM, once everything was deleted. */
   consumerExit?: number | null;
   error?: string;
