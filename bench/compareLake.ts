@@ -11,12 +11,11 @@ import {
 import path from 'node:path';
 import { once } from 'node:events';
 import type { DuckDBBlobValue } from '@duckdb/node-api';
-import { describeError } from '../lib/errors';
 import { DuckDb, literal, literalList } from '../lake/duckdb';
 import type { Manifest } from '../events/manifest';
 import { queryBenchSql } from './benchSql';
 import { runDuckdbSql, runEventGenerator, runLake } from './commands';
-import { runAlone, runPairs, type Side } from './pairs';
+import { attempt, runAlone, runPairs, type Side } from './pairs';
 import type { BenchDatabase } from './postgres';
 import type {
   BenchContext,
@@ -91,14 +90,14 @@ function folderSize(folder: string): { files: number; bytes: number } {
 }
 
 /** The rows of duckdbCopy.js's CSV output (a header, then values without quotes here). */
-function csvRows(stdout: string): Record<string, string>[] {
+export function csvRows(stdout: string): Record<string, string>[] {
   // The lake's --format csv ends its lines with CRLF (RFC 4180), duckdbCopy.js with LF.
   const [header, ...lines] = stdout.trim().split(/\r?\n/);
   const columns = (header ?? '').split(',');
   return lines.map((line) => Object.fromEntries(line.split(',').map((value, i) => [columns[i], value])));
 }
 
-function answerOf(stdout: string, who: string): LakeAnswer {
+export function answerOf(stdout: string, who: string): LakeAnswer {
   const row = csvRows(stdout)[0];
   const answer = { events: Number(row?.events), distinctIds: Number(row?.distinct_ids) };
   if (!Number.isInteger(answer.events) || !Number.isInteger(answer.distinctIds)) {
@@ -177,7 +176,7 @@ async function checkedIngest(db: BenchDatabase, manifest: Manifest, stdout: stri
   };
 }
 
-interface Lake {
+export interface Lake {
   db: BenchDatabase;
   folder: string;
   temp: string;
@@ -189,7 +188,7 @@ interface Day {
 }
 
 /** A lake folder, its temporary folder and a catalog database of its own, all new. */
-async function freshLake(ctx: BenchContext, workDir: string, label: string): Promise<Lake> {
+export async function freshLake(ctx: BenchContext, workDir: string, label: string): Promise<Lake> {
   const folder = path.join(workDir, label);
   const temp = path.join(workDir, `${label}-tmp`);
   mkdirSync(temp, { recursive: true });
@@ -382,22 +381,6 @@ async function compareCompaction(ctx: BenchContext, workDir: string, part: LakeC
     },
   };
   await runAlone('lake compaction', compact, ctx.settings.pairs, ctx.progress, part.compact);
-}
-
-/** Runs a part; its failure is kept in it, so that the parts after it (and the report) go on. */
-async function attempt(
-  ctx: BenchContext,
-  part: { error?: string },
-  name: string,
-  body: () => Promise<void>,
-): Promise<void> {
-  try {
-    await body();
-  } catch (error) {
-    if (ctx.interrupted.aborted) throw error;
-    part.error = describeError(error);
-    ctx.progress(`${name}: failed: ${part.error}`);
-  }
 }
 
 export async function compareLake(ctx: BenchContext, workDir: string): Promise<LakeResult> {

@@ -6,6 +6,7 @@ import { writeLoansFile } from './generateData';
 import { compareIncremental, compareRebuild, INCREMENTAL_PARAMS, jobRefuses } from './compareJobs';
 import { compareAdsArchive } from './compareAdsArchive';
 import { compareLake } from './compareLake';
+import { compareStream } from './compareStream';
 import { compareLoader, compareReload } from './compareLoader';
 import { describeMachine, psqlVersion } from './machine';
 import { killRunningProcesses } from './measureProcess';
@@ -102,6 +103,7 @@ async function run(settings: BenchSettings, tempRoot: string, interrupted: Abort
       scheduler: { status: 'not selected' },
       adsArchive: { status: 'not selected' },
       lake: { status: 'not selected' },
+      stream: { status: 'not selected' },
     };
     if (settings.only.has('incremental') && !interrupted.aborted) {
       const why = await jobRefuses(await server.createDatabase('incremental_check'), INCREMENTAL_PARAMS);
@@ -129,6 +131,12 @@ async function run(settings: BenchSettings, tempRoot: string, interrupted: Abort
       interrupted,
     );
     results.lake = await measure(settings, 'lake', () => compareLake(ctx, path.join(tempRoot, 'lake')), interrupted);
+    results.stream = await measure(
+      settings,
+      'stream',
+      () => compareStream(ctx, path.join(tempRoot, 'stream')),
+      interrupted,
+    );
     if (interrupted.aborted) return 130;
     const body = renderReport(
       {
@@ -178,10 +186,12 @@ const HELP: Usage = {
   description: [
     'Runs each comparison (default: all) as a person types the commands, A, B, A, B …, against its own',
     'PostgreSQL, and writes the medians, ratios and targets to bench/RESULTS.md. The full run takes',
-    'about 19 minutes on 2 cores plus about 25 for lake (8.6 with BENCH_PAIRS=1). Progress on stderr;',
-    'Ctrl-C stops it and removes what it created.',
+    'about 19 minutes on 2 cores plus about 25 for lake (8.6 with BENCH_PAIRS=1) and about 20 for stream.',
+    'Progress on stderr; Ctrl-C stops it and removes what it created.',
   ].join('\n'),
-  options: [['loader … lake', 'only these comparisons (or BENCH_ONLY=loader,rebuild); the others keep their sections']],
+  options: [
+    ['loader … stream', 'only these comparisons (or BENCH_ONLY=loader,rebuild); the others keep their sections'],
+  ],
   environment: [
     ['BENCH_QUICK', '1: a smoke test in seconds, tiny sizes, numbers that mean nothing'],
     ['BENCH_PAIRS', 'A, B pairs per comparison and size (3; fewer makes a partial run)'],
@@ -189,6 +199,12 @@ const HELP: Usage = {
     ['BENCH_SCHEDULER_SECONDS', 'how long the two schedulers are watched (600)'],
     ['BENCH_ADS_ROWS', 'impressions of the one day ads-archive archives (1000000)'],
     ['BENCH_LAKE_EVENTS', 'generated events of the day that lake ingests and queries (10000000)'],
+    ['BENCH_STREAM_RATE, BENCH_STREAM_SECONDS', 'stream: the steady rate in events/s and for how long (2000, 600)'],
+    [
+      'BENCH_STREAM_STEP_SECONDS, BENCH_STREAM_MAX_RATE',
+      'stream: seconds per step of the step-up, doubling from the steady rate up to this one (60, 128000)',
+    ],
+    ['BENCH_STREAM_RAW_MESSAGES', 'stream: messages the bare receive+delete loop drains (200000)'],
     ['BENCH_RESULTS', 'the report to write (bench/RESULTS.md)'],
     ['BENCH_PSQL', 'the psql of the reference commands (psql)'],
     ['DATABASE_URL, or PGHOST and PG*', 'a server to use (the role needs CREATEDB) instead of an embedded one'],

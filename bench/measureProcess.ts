@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Runs one command the way a person would and measures it from the outside: wall time from
@@ -22,6 +23,8 @@ export interface ProcessOptions {
   cwd: string;
   /** Poll interval for VmHWM. */
   pollMs?: number;
+  /** Called once the process is spawned: for a caller that samples it meanwhile (its CPU time). */
+  onSpawn?: (pid: number) => void;
 }
 
 const running = new Set<ChildProcess>();
@@ -43,8 +46,29 @@ export function readStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number |
   }
 }
 
+/** Clock ticks per second of utime and stime in /proc/<pid>/stat. */
+export function clockTicksPerSecond(): number {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+}
+
+/** utime + stime of a process, in clock ticks; undefined once it is gone. */
+export function cpuTicks(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Keeps the end of a stream: enough for an error message, bounded whatever the process prints. */
-function tail(limit = 64 * 1024): { add(chunk: Buffer): void; text(): string } {
+export function tail(limit = 64 * 1024): { add(chunk: Buffer): void; text(): string } {
   let text = '';
   return {
     add(chunk) {
@@ -73,6 +97,18 @@ export function startProcess(command: string, args: readonly string[], options: 
   return child;
 }
 
+/** SIGTERM, and SIGKILL if it has not exited within graceMs; resolves to its exit code (null when killed). */
+export async function stopProcess(child: ChildProcess, graceMs = 15_000): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  const code = await Promise.race([exited, sleep(graceMs, 'timeout' as const)]);
+  if (code !== 'timeout') return code;
+  child.kill('SIGKILL');
+  await exited;
+  return null;
+}
+
 /** Runs the command to its end; a non-zero exit is an error that quotes its last line. */
 export async function measureProcess(
   command: string,
@@ -83,6 +119,7 @@ export async function measureProcess(
   const stderr = tail();
   const started = performance.now();
   const child = startProcess(command, args, options);
+  if (child.pid !== undefined) options.onSpawn?.(child.pid);
   child.stdout!.on('data', stdout.add);
   child.stderr!.on('data', stderr.add);
   let peakRssBytes: number | undefined;

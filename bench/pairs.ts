@@ -1,3 +1,6 @@
+import { describeError } from '../lib/errors';
+import type { BenchContext } from './results';
+
 /**
  * Runs two commands side by side in the same run — A, B, A, B … — so that whatever the machine
  * is doing at the time weighs on both alike, and summarises them with medians.
@@ -81,4 +84,20 @@ export async function runAlone(
     progress(`${name}: run ${run}/${runs} ${a.label}: ${(sample.wallMs / 1000).toFixed(2)} s${rss}`);
   }
   return samples;
+}
+
+/** Runs a part of a comparison; its failure is kept in it, so that the parts after it (and the report) go on. */
+export async function attempt(
+  ctx: BenchContext,
+  part: { error?: string },
+  name: string,
+  body: () => Promise<void>,
+): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    if (ctx.interrupted.aborted) throw error;
+    part.error = describeError(error);
+    ctx.progress(`${name}: failed: ${part.error}`);
+  }
 }

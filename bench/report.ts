@@ -5,16 +5,19 @@ import type { Machine } from './machine';
 import { definedValues, median, percentile, type Sample } from './pairs';
 import { ADS_DAY_QUERY } from './compareAdsArchive';
 import { LAKE_DAY, QUERY_HOURS, SMALL_FILES } from './compareLake';
+import { BACKLOG_SECONDS } from './compareStream';
 import type {
   AdsArchiveResult,
   BackToBack,
   BenchResults,
   JobSize,
   LakeResult,
+  CpuShares,
   LoaderSize,
   LoansCsvRefreshes,
   Outcome,
   SoakResult,
+  StreamResult,
 } from './results';
 import { COMPARISONS, LOANS_CSV_REFRESHES, SOAK_REFRESHES, type BenchSettings, type ComparisonName } from './settings';
 
@@ -63,6 +66,10 @@ const TARGET = {
   lakeIngestPeakRssBytes: 1024 ** 3,
   lakeQuerySpeedup: 20,
   lakeCompactedFiles: 1,
+  // Issue 12: events over a queue at a steady rate: nothing lost or twice, the lag bounded by the
+  // flush age plus this, and the consumer's memory flat (last minute's max against the second's).
+  streamLagSlackMs: 10_000,
+  streamRssGrowth: 1.1,
 };
 
 const MB = 1048576;
@@ -1026,6 +1033,301 @@ function lakeSection(input: ReportInput, summary: string[][]): string {
   );
 }
 
+/** The RSS windows of the steady run: its second minute and its last (a sixth of the run each, when shorter). */
+export function rssWindows(samples: readonly number[]): { window: number; second: number[]; last: number[] } {
+  const window = Math.max(1, Math.min(60, Math.floor(samples.length / 3)));
+  return { window, second: samples.slice(window, 2 * window), last: samples.slice(-window) };
+}
+
+const percent = (value: number | undefined): string =>
+  value === undefined || Number.isNaN(value) ? '—' : `${value.toFixed(0)} %`;
+const cpuCells = (cpu: CpuShares): string[] => [percent(cpu.consumer), percent(cpu.producer), percent(cpu.queueServer)];
+const secondsOrDash = (value: number | undefined): string => (value === undefined ? '—' : s(value));
+const count = (value: number | undefined): string => (value === undefined ? '—' : n(value));
+
+function streamSteadyTables(r: StreamResult, summary: string[][]): string {
+  const p = r.steady;
+  const lagLimitMs = r.flushMaxAgeS * 1000 + TARGET.streamLagSlackMs;
+  const what = `${n(p.rate)} events/s for ${n(p.seconds)} s`;
+  const reconciled = p.lost !== undefined && p.error === undefined;
+  const lostOk = reconciled ? p.lost === 0 : undefined;
+  const twiceOk = reconciled ? p.duplicated === 0 && p.unsent === 0 : undefined;
+  const lagOk = p.lagP99Ms === undefined || p.error !== undefined ? undefined : p.lagP99Ms < lagLimitMs;
+  const { window, second, last } = rssWindows(p.rssBytes);
+  const growth = second.length === 0 ? NaN : Math.max(...last) / Math.max(...second);
+  const rssOk = Number.isNaN(growth) || p.rssBytes.length < 3 ? undefined : growth <= TARGET.streamRssGrowth;
+  const windowName = window === 60 ? 'minute' : `${window} s`;
+  summary.push(
+    ['11', `events lost at ${what} (sent ids not in the lake)`, '0', count(p.lost), pass(lostOk)],
+    [
+      '11',
+      'events twice in the lake (rows − distinct ids) / in the lake but never sent',
+      '0 / 0',
+      p.duplicated === undefined ? '—' : `${n(p.duplicated)} / ${n(p.unsent ?? NaN)}`,
+      pass(twiceOk),
+    ],
+    [
+      '11',
+      'p99 lag, created_at to committed in the lake',
+      `< ${s(lagLimitMs)} (flush age ${r.flushMaxAgeS} s + 10 s)`,
+      secondsOrDash(p.lagP99Ms),
+      pass(lagOk),
+    ],
+    [
+      '11',
+      `consumer RSS, the last ${windowName}'s max vs the second ${windowName}'s`,
+      `≤ ${TARGET.streamRssGrowth.toFixed(2)}×`,
+      times(growth),
+      pass(rssOk),
+    ],
+  );
+  const sent = p.sent;
+  const counts = table(
+    [
+      'sent: events / duplicate deliveries / refused',
+      'producer events/s',
+      'accepted by the queue (tap): messages / distinct ids',
+      'lake (DuckDB over its files): rows / distinct ids',
+      '`lake -- query`: count(*) / distinct ids',
+      'lost',
+      'target 0',
+      'twice / never sent',
+      'target 0 / 0',
+    ],
+    [
+      [
+        sent === undefined ? '—' : `${n(sent.events)} / ${n(sent.duplicates)} / ${n(sent.refused)}`,
+        sent === undefined ? '—' : n(sent.eventsPerS),
+        p.tapLines === undefined ? '—' : `${n(p.tapLines)} / ${n(p.tapIds ?? NaN)}`,
+        p.lakeRows === undefined ? '—' : `${n(p.lakeRows)} / ${n(p.lakeIds ?? NaN)}`,
+        p.lakeQuery === undefined ? '—' : `${n(p.lakeQuery.events)} / ${n(p.lakeQuery.distinctIds)}`,
+        count(p.lost),
+        pass(lostOk),
+        p.duplicated === undefined ? '—' : `${n(p.duplicated)} / ${n(p.unsent ?? NaN)}`,
+        pass(twiceOk),
+      ],
+    ],
+  );
+  const lag = table(
+    [
+      'lag p50',
+      'p99',
+      'max',
+      `target p99 < ${s(lagLimitMs)}`,
+      'p99 to lake_ingests.finished_at (its transaction’s start)',
+      'late events left out',
+      'events without a recorded commit',
+    ],
+    [
+      [
+        secondsOrDash(p.lagP50Ms),
+        secondsOrDash(p.lagP99Ms),
+        secondsOrDash(p.lagMaxMs),
+        pass(lagOk),
+        secondsOrDash(p.finishedLagP99Ms),
+        count(p.late),
+        count(p.lagUnknown),
+      ],
+    ],
+  );
+  const rss = (values: readonly number[]): string =>
+    values.length === 0 ? '—' : `${mb(Math.min(...values))} / ${mb(median(values))} / ${mb(Math.max(...values))}`;
+  const memory = table(
+    [
+      'consumer RSS min / median / max',
+      `second ${windowName}: max`,
+      `last ${windowName}: max`,
+      'ratio',
+      `target ≤ ${TARGET.streamRssGrowth.toFixed(2)}×`,
+      'CPU: consumer',
+      'producer',
+      'fauxqs',
+    ],
+    [
+      [
+        rss(p.rssBytes),
+        second.length === 0 ? '—' : mb(Math.max(...second)),
+        last.length === 0 ? '—' : mb(Math.max(...last)),
+        times(growth),
+        pass(rssOk),
+        ...cpuCells(p.cpu),
+      ],
+    ],
+  );
+  const f = p.flushes;
+  const flushes =
+    f === undefined
+      ? ''
+      : "\n\nThe flushes, from the consumer's own record (`stream_flushes`; duration = started_at to committed_at, " +
+        'lag = committed_at − oldest_sent_at):\n\n' +
+        table(
+          ['flushes', 'failed', 'messages (median)', 'duration median', 'p99', 'max', 'lag median', 'lag max'],
+          [
+            [
+              n(f.flushes),
+              n(f.failed),
+              n(f.messagesMedian),
+              s(f.durationMedianMs),
+              s(f.durationP99Ms),
+              s(f.durationMaxMs),
+              s(f.lagMedianMs),
+              s(f.lagMaxMs),
+            ],
+          ],
+        );
+  const backlog =
+    p.backlogAtEnd === undefined
+      ? ''
+      : `\n\nWhen the producer ended, the queue held ${n(p.backlogAtEnd)} messages not yet received and ` +
+        `${n(p.inFlightAtEnd ?? NaN)} in flight; ` +
+        (p.drainMs !== undefined
+          ? `it was empty ${s(p.drainMs)} later.`
+          : `it still held ${n(p.leftInQueue ?? NaN)} when the bench stopped waiting: those are not lost, ` +
+            'but the counts above hold them as missing from the lake, so lost and the lag are not judged.');
+  const exit =
+    p.consumerExit === undefined || p.consumerExit === 0
+      ? ''
+      : `\n\n_The consumer exited with ${p.consumerExit ?? 'a signal'} after SIGTERM._`;
+  return `${counts}${backlog}\n\n${lag}\n\n${memory}${flushes}${exit}${sizeError(p)}`;
+}
+
+function streamStepTable(r: StreamResult, summary: string[][]): string {
+  const steps = r.steps.steps;
+  const best = steps.filter((step) => step.keptUp).at(-1);
+  const raw = median(r.raw.perSecond);
+  const share =
+    best === undefined || Number.isNaN(raw)
+      ? ''
+      : ` (${times(best.rate / raw)} of the bare loop's ${n(Math.round(raw))}/s)`;
+  const stopped = steps.at(-1);
+  const bound =
+    stopped?.producerBound === true
+      ? `; at ${n(stopped.rate)} the producer was the limit (${n(stopped.sent.eventsPerS)}/s), not the consumer`
+      : '';
+  summary.push([
+    '11',
+    `highest sustained rate on this machine (step-up, ${steps[0]?.seconds ?? '—'} s a step)`,
+    'reported',
+    best === undefined ? '—' : `${n(best.rate)} events/s${share}${bound}`,
+    '—',
+  ]);
+  if (steps.length === 0) return `_No step ran._${sizeError(r.steps)}`;
+  return (
+    table(
+      [
+        'rate',
+        'producer events/s',
+        'backlog max / at the end',
+        'consumer received/s',
+        'drained after',
+        'CPU: consumer',
+        'producer',
+        'fauxqs',
+        'kept up',
+      ],
+      steps.map((step) => [
+        n(step.rate),
+        n(step.sent.eventsPerS),
+        `${n(step.maxBacklog)} / ${n(step.endBacklog)}`,
+        n(Math.round(step.receivedPerS)),
+        secondsOrDash(step.drainMs),
+        ...cpuCells(step.cpu),
+        step.keptUp ? 'yes' : `no: ${step.verdict}`,
+      ]),
+    ) + sizeError(r.steps)
+  );
+}
+
+function streamRawTable(r: StreamResult): string {
+  const raw = r.raw;
+  const best = r.steps.steps.filter((step) => step.keptUp).at(-1);
+  const limit = median(raw.perSecond);
+  return (
+    table(
+      [
+        'messages',
+        'pollers',
+        'bare receive+delete, messages/s (each run)',
+        'median',
+        'fauxqs CPU',
+        'the consumer’s highest sustained rate',
+        'share of the bare loop',
+        'producer alone, as fast as it goes (events/s)',
+      ],
+      [
+        [
+          n(raw.messages),
+          n(raw.pollers),
+          raw.perSecond.length === 0 ? '—' : raw.perSecond.map((v) => n(Math.round(v))).join(', '),
+          Number.isNaN(limit) ? '—' : n(Math.round(limit)),
+          raw.serverCpu.length === 0 ? '—' : raw.serverCpu.map((v) => percent(v)).join(', '),
+          best === undefined ? '—' : n(best.rate),
+          best === undefined || Number.isNaN(limit) ? '—' : times(best.rate / limit),
+          raw.preloads.length === 0 ? '—' : raw.preloads.map((p) => n(p.eventsPerS)).join(', '),
+        ],
+      ],
+    ) + sizeError(raw)
+  );
+}
+
+function streamSection(input: ReportInput, summary: string[][]): string {
+  const outcome = input.results.stream;
+  const { settings } = input;
+  const head =
+    '## 11. Events over a queue\n\n' +
+    'A local SQS server of its own (fauxqs from npm, a process, as under `npm start`), a new lake folder and catalog ' +
+    'database for each part. Every command is a process: `node dist/events/main.js consume` (its defaults but for the ' +
+    "queue and the lake) and `node dist/events/main.js send --rate R --seconds S --late 0 --malformed 0` (the generator's " +
+    '1% duplicate deliveries kept: the lake must drop them). **Steady**: `BENCH_STREAM_RATE` events/s for ' +
+    '`BENCH_STREAM_SECONDS`; the consumer is stopped with SIGTERM once the queue holds nothing (in flight included). ' +
+    'What was sent is counted apart from both producer and lake: an HTTP proxy between the producer and the server ' +
+    '(bench/queueTap.ts) writes the id and created_at of every SendMessageBatch entry the server answered as Successful; ' +
+    "DuckDB then reads the lake's live event files (those in `lake_files`) and joins them to it " +
+    '(bench/sql/stream_reconcile.sql): lost = sent ids not in the lake, twice = lake rows − distinct ids. Lag of an event = ' +
+    "`stream_flushes.committed_at` of the flush whose ingest wrote it (the consumer's clock once COMMIT returned) − its " +
+    'created_at, for the events not created more than a minute before they were sent; next to it the same to ' +
+    "`lake_ingests.finished_at`, which is now() of the ingest's transaction and so its start. RSS: VmRSS of the consumer " +
+    'process once a second while the producer sends; CPU: utime + stime of each process over the window, 100 % = one core. ' +
+    '**Step-up**: one consumer, a new lake; the producer at the steady rate, then twice that … for ' +
+    "`BENCH_STREAM_STEP_SECONDS` each; a step kept up when the producer reached 95% of its rate, the queue's visible " +
+    `backlog at its end was at most ${BACKLOG_SECONDS} s of sending, and the queue then emptied (in flight included). ` +
+    'Everything shares the same cores: the producer, fauxqs, PostgreSQL and the bench itself take CPU from the consumer. ' +
+    '**Raw limit**: `BENCH_STREAM_RAW_MESSAGES` messages queued up by the producer alone, then drained by ' +
+    '`node dist/bench/drainQueue.js` on the same server: as many loops as the consumer has pollers, each a long poll of ' +
+    'up to 10 messages and at once their DeleteMessageBatch, no buffer and no lake; messages/s from its first receive to ' +
+    'its last delete.\n\n';
+  const missing = notMeasured(outcome);
+  if (missing !== undefined || outcome.status !== 'measured') {
+    const what = `${n(settings.streamRate)} events/s for ${n(settings.streamSeconds)} s`;
+    summary.push(
+      ['11', `events lost at ${what} (sent ids not in the lake)`, '0', '—', '—'],
+      ['11', 'events twice in the lake (rows − distinct ids) / in the lake but never sent', '0 / 0', '—', '—'],
+      ['11', 'p99 lag, created_at to committed in the lake', '< flush age + 10 s', '—', '—'],
+      [
+        '11',
+        "consumer RSS, the last minute's max vs the second minute's",
+        `≤ ${TARGET.streamRssGrowth.toFixed(2)}×`,
+        '—',
+        '—',
+      ],
+      ['11', 'highest sustained rate on this machine (step-up)', 'reported', '—', '—'],
+    );
+    return head + missing;
+  }
+  const r = outcome.value;
+  return (
+    head +
+    `Consumer: ${r.pollers} pollers, flush at ${size(r.flushMaxBytes)} or ${r.flushMaxAgeS} s.` +
+    (r.steady.seconds < 600 ? ` Sent for ${r.steady.seconds} s (**shorter than the 10 minutes of the issue**).` : '') +
+    '\n\n### Steady\n\n' +
+    streamSteadyTables(r, summary) +
+    '\n\n### Step-up\n\n' +
+    streamStepTable(r, summary) +
+    '\n\n### Raw limit of the queue server\n\n' +
+    streamRawTable(r)
+  );
+}
+
 function machineSection(input: ReportInput): string {
   const m = input.machine;
   const { settings } = input;
@@ -1044,6 +1346,12 @@ function machineSection(input: ReportInput): string {
         ['sizes', settings.sizes.map(n).join(', ') + ' rows'],
         ['ads-archive', `${n(settings.adsRows)} rows of one day (BENCH_ADS_ROWS)`],
         ['lake', `${n(settings.lakeEvents)} generated events of one day (BENCH_LAKE_EVENTS)`],
+        [
+          'stream',
+          `${n(settings.streamRate)} events/s for ${n(settings.streamSeconds)} s (BENCH_STREAM_RATE, BENCH_STREAM_SECONDS); ` +
+            `steps of ${settings.streamStepSeconds} s up to ${n(settings.streamMaxRate)} events/s; ` +
+            `${n(settings.streamRawMessages)} messages for the raw limit`,
+        ],
         [
           'job settings',
           `JOB_TIMEOUT=${JOB_TIMEOUT_SECONDS} (so that the largest rebuilds are not cut off at 50 s); everything else default`,
@@ -1080,6 +1388,7 @@ const SECTIONS: readonly {
   },
   { key: 'ads-archive', comparisons: ['ads-archive'], headings: ['9'], items: ['9'], render: adsArchiveSection },
   { key: 'lake', comparisons: ['lake'], headings: ['10'], items: ['10'], render: lakeSection },
+  { key: 'stream', comparisons: ['stream'], headings: ['11'], items: ['11'], render: streamSection },
 ];
 
 const sectionBegin = (key: string, runAt: string): string => `<!-- bench:section ${key} ${runAt} -->`;
@@ -1159,6 +1468,8 @@ function partialNote(input: ReportInput, kept: readonly { key: string; runAt: st
         `${settings.loansCsvRefreshes} of data/loans.csv instead of ${LOANS_CSV_REFRESHES}`,
     );
   }
+  if (settings.streamSeconds < 600 && settings.only.has('stream'))
+    reasons.push(`stream sent for ${settings.streamSeconds} s instead of 600`);
   if (settings.pairs < 3) reasons.push(`${settings.pairs} pair(s) instead of at least 3`);
   return reasons.length === 0 ? '' : `\n\n**Partial run**: ${reasons.join('; ')}.`;
 }
@@ -1197,7 +1508,7 @@ export function renderReport(input: ReportInput, previous = ''): string {
       partialNote(input, kept),
     machineSection(input),
     `${TARGETS_HEADING}\n\n` +
-      `Judged at ${n(middle(input.settings))} rows (days for 4 to 6; ${n(input.settings.adsRows)} rows of one day for 9; ${n(input.settings.lakeEvents)} generated events for 10) on the median of the pair ratios, of wall times; for 5 also of the durations the job recorded (what a scheduled run costs: the scheduler runs it in its own process, without starting Node); 6 on those durations and sizes, as its section says.\n\n` +
+      `Judged at ${n(middle(input.settings))} rows (days for 4 to 6; ${n(input.settings.adsRows)} rows of one day for 9; ${n(input.settings.lakeEvents)} generated events for 10; ${n(input.settings.streamRate)} events/s for ${n(input.settings.streamSeconds)} s for 11) on the median of the pair ratios, of wall times; for 5 also of the durations the job recorded (what a scheduled run costs: the scheduler runs it in its own process, without starting Node); 6 on those durations and sizes, as its section says.\n\n` +
       [tableLine(header), tableLine(header.map(() => '---')), ...summaryLines].join('\n'),
     ...sections,
     '## How it was measured\n\n' +
@@ -1208,7 +1519,7 @@ export function renderReport(input: ReportInput, previous = ''): string {
       "and CHECKPOINT runs before each so that one run does not pay for the previous one's writes " +
       '(not in 6, whose refreshes run back to back on purpose).\n' +
       `- Data: bench/generateData.ts, seeded; consecutive days from 0001-01-01; past ${n(input.settings.maxDays)} rows the days repeat. ` +
-      'The lake (10): the seeded event generator, events/.\n' +
+      'The lake (10) and the stream (11): the seeded event generator, events/.\n' +
       '- Rerun: `npm run bench` (all), `npm run bench -- loader rebuild` (some: the sections of the others are kept), ' +
       '`BENCH_QUICK=1` (smoke test). See docs/performance.md.',
     END,

@@ -205,6 +205,127 @@ export interface LakeResult {
   compaction: LakeCompactionPart;
 }
 
+/** CPU time of a process over a window, as a share of one core (100 = one core busy throughout). */
+export interface CpuShares {
+  consumer?: number;
+  producer?: number;
+  queueServer?: number;
+}
+
+/** What the producer's summary line ("events sent") said. */
+export interface SendSummary {
+  events: number;
+  duplicates: number;
+  refused: number;
+  durationMs: number;
+  eventsPerS: number;
+}
+
+/**
+ * Item 11 (a): `events -- send` at a steady rate and `events -- consume`, each a process, counted
+ * independently: what the queue accepted from the producer (a tap between the two), against the
+ * lake's files.
+ */
+export interface StreamSteadyPart {
+  rate: number;
+  seconds: number;
+  sent?: SendSummary;
+  /** Entries of SendMessageBatch the queue server accepted, as the tap saw them: lines, distinct event ids. */
+  tapLines?: number;
+  tapIds?: number;
+  /** The lake's live event files, read by DuckDB: rows, distinct ids. */
+  lakeRows?: number;
+  lakeIds?: number;
+  /** Sent ids not in the lake; ids in the lake never sent; rows beyond one per id. */
+  lost?: number;
+  unsent?: number;
+  duplicated?: number;
+  /** Sent events created more than a minute before the tap saw them: left out of the lag. */
+  late?: number;
+  /** On-time events in the lake whose ingest has no committed flush in stream_flushes: no lag known. */
+  lagUnknown?: number;
+  /** created_at to the commit of the flush that took the event (stream_flushes.committed_at). */
+  lagP50Ms?: number;
+  lagP99Ms?: number;
+  lagMaxMs?: number;
+  /** The same to lake_ingests.finished_at, which is now() of the ingest's transaction: its start. */
+  finishedLagP99Ms?: number;
+  /** `lake -- query` of count(*) and count(DISTINCT id) over the whole lake. */
+  lakeQuery?: LakeAnswer;
+  /** The consumer's VmRSS, once a second while the producer sends. */
+  rssBytes: number[];
+  cpu: CpuShares;
+  flushes?: StreamFlushStats;
+  /** What the queue held when the producer ended (visible, in flight), how long it took to empty, and what it still held when the bench gave up. */
+  backlogAtEnd?: number;
+  inFlightAtEnd?: number;
+  drainMs?: number;
+  leftInQueue?: number;
+  /** The consumer's exit code after SIGTERM, once everything was deleted. */
+  consumerExit?: number | null;
+  error?: string;
+}
+
+/** The consumer's own record of its flushes (stream_flushes). */
+export interface StreamFlushStats {
+  flushes: number;
+  failed: number;
+  messagesMedian: number;
+  durationMedianMs: number;
+  durationP99Ms: number;
+  durationMaxMs: number;
+  /** committed_at - oldest_sent_at. */
+  lagMedianMs: number;
+  lagMaxMs: number;
+}
+
+/** One step of the step-up: the producer at `rate` for `seconds`, the same consumer throughout. */
+export interface StreamStep {
+  rate: number;
+  seconds: number;
+  sent: SendSummary;
+  /** Messages visible in the queue (sent, not yet received): the largest once-a-second sample, and at the end. */
+  maxBacklog: number;
+  endBacklog: number;
+  /** Messages the consumer took off the queue per second during the step. */
+  receivedPerS: number;
+  /** From the producer's end until nothing is left in the queue, in flight included; undefined: it did not drain. */
+  drainMs?: number;
+  cpu: CpuShares;
+  keptUp: boolean;
+  /** The producer could not send at the rate: the step says nothing of the consumer's limit. */
+  producerBound: boolean;
+  /** Why the step did not keep up, or why the step-up stopped there. */
+  verdict: string;
+}
+
+export interface StreamStepPart {
+  steps: StreamStep[];
+  error?: string;
+}
+
+/** Item 11 (c): the queue server's own limit, a bare receive+delete loop with the consumer's pollers. */
+export interface StreamRawPart {
+  messages: number;
+  pollers: number;
+  /** The producer queueing them up as fast as it goes: its summary. */
+  preloads: SendSummary[];
+  /** Messages per second of each drain, first receive to last delete. */
+  perSecond: number[];
+  drains: Sample[];
+  serverCpu: number[];
+  error?: string;
+}
+
+export interface StreamResult {
+  flushMaxAgeS: number;
+  flushMaxBytes: number;
+  pollers: number;
+  steady: StreamSteadyPart;
+  steps: StreamStepPart;
+  raw: StreamRawPart;
+}
+
 export interface BenchResults {
   loader: Outcome<LoaderSize[]>;
   reload: Outcome<ReloadResult>;
@@ -214,4 +335,5 @@ export interface BenchResults {
   scheduler: Outcome<SchedulerResult>;
   adsArchive: Outcome<AdsArchiveResult>;
   lake: Outcome<LakeResult>;
+  stream: Outcome<StreamResult>;
 }

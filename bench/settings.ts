@@ -16,6 +16,7 @@ export const COMPARISONS = [
   'scheduler',
   'ads-archive',
   'lake',
+  'stream',
 ] as const;
 export type ComparisonName = (typeof COMPARISONS)[number];
 
@@ -39,6 +40,14 @@ export interface BenchSettings {
   adsRows: number;
   /** Valid events the event generator makes for the lake comparison (item 10), one day of them. */
   lakeEvents: number;
+  /** Item 11, events over a queue: the steady rate (events/s) and how long it is sent. */
+  streamRate: number;
+  streamSeconds: number;
+  /** The step-up to the highest sustained rate: seconds per step, doubling from streamRate up to streamMaxRate. */
+  streamStepSeconds: number;
+  streamMaxRate: number;
+  /** Messages queued up for the bare receive+delete loop, the queue server's own limit. */
+  streamRawMessages: number;
   /** Full refreshes back to back in the soak, at the middle size (quick mode: fewer). */
   soakRefreshes: number;
   /** Full refreshes of data/loans.csv whose median duration the soak judges (quick mode: fewer). */
@@ -52,7 +61,7 @@ export interface BenchSettings {
 }
 
 export const USAGE =
-  'usage: npm run bench [-- loader reload rebuild incremental soak scheduler ads-archive lake]   (default: all; or BENCH_ONLY=loader,rebuild)';
+  'usage: npm run bench [-- loader reload rebuild incremental soak scheduler ads-archive lake stream]   (default: all; or BENCH_ONLY=loader,rebuild)';
 
 type Env = Record<string, string | undefined>;
 
@@ -98,6 +107,11 @@ export function readSettings(args: readonly string[], env: Env = process.env): B
     schedulerSeconds: wholeNumber(env, 'BENCH_SCHEDULER_SECONDS', quick ? 5 : 600, 2, problems),
     adsRows: wholeNumber(env, 'BENCH_ADS_ROWS', quick ? 10_000 : 1_000_000, 100, problems),
     lakeEvents: wholeNumber(env, 'BENCH_LAKE_EVENTS', quick ? 5_000 : 10_000_000, 1_000, problems),
+    streamRate: wholeNumber(env, 'BENCH_STREAM_RATE', quick ? 200 : 2_000, 1, problems),
+    streamSeconds: wholeNumber(env, 'BENCH_STREAM_SECONDS', quick ? 8 : 600, 1, problems),
+    streamStepSeconds: wholeNumber(env, 'BENCH_STREAM_STEP_SECONDS', quick ? 3 : 60, 1, problems),
+    streamMaxRate: wholeNumber(env, 'BENCH_STREAM_MAX_RATE', quick ? 400 : 128_000, 1, problems),
+    streamRawMessages: wholeNumber(env, 'BENCH_STREAM_RAW_MESSAGES', quick ? 2_000 : 200_000, 10, problems),
     soakRefreshes: quick ? 5 : SOAK_REFRESHES,
     loansCsvRefreshes: quick ? 3 : LOANS_CSV_REFRESHES,
     quick,

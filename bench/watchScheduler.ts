@@ -1,4 +1,4 @@
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -6,7 +6,7 @@ import { projectRoot } from '../lib/sqlFiles';
 import { copyFileIntoLoans, queryBenchSql } from './benchSql';
 import { commandEnv, JOB } from './commands';
 import { PROJECT_LOANS_FILE } from './generateData';
-import { lastLine, readStatusBytes, startProcess } from './measureProcess';
+import { clockTicksPerSecond, cpuTicks, lastLine, readStatusBytes, startProcess, stopProcess } from './measureProcess';
 import type { BenchDatabase } from './postgres';
 import type { BenchContext, SchedulerProcess, SchedulerResult } from './results';
 
@@ -22,27 +22,6 @@ const EVERY_SECOND = '* * * * * *';
 /** Once a year, about six months from now: it cannot fire during a watch of minutes. */
 export function scheduleThatDoesNotFire(now = new Date()): string {
   return `0 0 1 ${((now.getUTCMonth() + 6) % 12) + 1} *`;
-}
-
-/** Clock ticks per second of utime and stime in /proc/<pid>/stat. */
-function clockTicksPerSecond(): number {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-}
-
-/** utime + stime of a process, in clock ticks; undefined once it is gone. */
-function cpuTicks(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return undefined;
-  }
 }
 
 interface Watched {
@@ -90,10 +69,7 @@ async function waitForStartupRun(watched: Watched, timeoutMs: number): Promise<v
 }
 
 async function stopScheduler(watched: Watched): Promise<void> {
-  if (watched.child.exitCode !== null) return;
-  const exited = new Promise((resolve) => watched.child.once('exit', resolve));
-  watched.child.kill('SIGTERM');
-  if ((await Promise.race([exited, sleep(15_000, 'timeout')])) === 'timeout') watched.child.kill('SIGKILL');
+  await stopProcess(watched.child);
 }
 
 /** Lines of a text cron.log that match, logged within [from, to). */

@@ -75,6 +75,34 @@ function expectLakeSection(lake: string): void {
   expect(compaction!.slice(7)).toEqual(['1', '**pass**']);
 }
 
+/**
+ * 11 in quick mode: 200 events/s for 8 s, each sent once more at 1%: what the tap saw the queue
+ * accept is in the lake once, nothing else is, each event has a lag, and the step-up ran.
+ */
+function expectStreamSection(stream: string): void {
+  const [counts, lag, memory, flushes, ...rest] = tableRows(stream);
+  const pair = (cell: string): number[] => cell.split(' / ').map((v) => Number(v.replace(/,/g, '')));
+  const [sentEvents, sentDuplicates, refused] = pair(counts![0]!);
+  expect(sentEvents).toBe(1_600);
+  expect(refused).toBe(0);
+  expect(pair(counts![2]!)).toEqual([sentEvents! + sentDuplicates!, sentEvents]);
+  expect(pair(counts![3]!)).toEqual([sentEvents, sentEvents]);
+  expect(pair(counts![4]!)).toEqual([sentEvents, sentEvents]);
+  expect(counts!.slice(5)).toEqual(['0', '**pass**', '0 / 0', '**pass**']);
+  const [p50, p99, max] = lag!.slice(0, 3).map((cell) => Number.parseFloat(cell));
+  expect(p50).toBeGreaterThan(0);
+  expect(p50).toBeLessThanOrEqual(p99!);
+  expect(p99).toBeLessThanOrEqual(max!);
+  expect(lag!.slice(5)).toEqual(['0', '0']);
+  expect(megabytes(memory![1]!)).toBeGreaterThan(10);
+  expect(Number(flushes![0])).toBeGreaterThan(0);
+  expect(flushes![1]).toBe('0');
+  const [steps, raw] = [rest.slice(0, -1), rest.at(-1)!];
+  expect(steps.map((row) => row[0])).toEqual(['200', '400']);
+  expect(raw[0]).toBe('2,000');
+  expect(Number(raw[3]!.replace(/,/g, ''))).toBeGreaterThan(0);
+}
+
 test('BENCH_QUICK=1 npm run bench writes every section with sane numbers and keeps the hand-written notes', async () => {
   const results = path.join(dir, 'RESULTS.md');
   writeFileSync(
@@ -104,6 +132,7 @@ test('BENCH_QUICK=1 npm run bench writes every section with sane numbers and kee
     '8. Growth',
     '9. Archiving a day of ads',
     '10. Event lake',
+    '11. Events over a queue',
     'How it was measured',
   ]) {
     expect(section(report, title)).not.toBe('');
@@ -215,6 +244,11 @@ test('BENCH_QUICK=1 npm run bench writes every section with sane numbers and kee
       '10',
       '10',
       '10',
+      '11',
+      '11',
+      '11',
+      '11',
+      '11',
     ]);
   } else {
     expect(section(report, '1. Loader vs')).toContain('Not run this time');
@@ -222,10 +256,11 @@ test('BENCH_QUICK=1 npm run bench writes every section with sane numbers and kee
   }
   expect(section(report, '8. Growth')).toContain('| 5. incremental refresh, time |');
   expectLakeSection(section(report, '10. Event lake'));
+  expectStreamSection(section(report, '11. Events over a queue'));
 
   // Nothing left behind: its temporary folder (data files, the server) is gone.
   expect(readdirSync(benchTmp)).toEqual([]);
-}, 150_000);
+}, 200_000);
 
 /** The block of one section, its markers included, or undefined. */
 function block(report: string, key: string): string | undefined {
@@ -285,7 +320,10 @@ test('a run of some comparisons keeps the sections and target rows of the others
   expect(block(afterIncremental, 'lake')).toBe(earlierLake);
   expect(block(afterIncremental, 'incremental')).toMatch(/## 5\. Incremental refresh/);
   const targets = tableRows(section(afterIncremental, 'Targets'));
-  expect(targets.map((row) => row[0])).toEqual(['1', '2', '3', '4', '5', '6', '6', '6', '9', '9', '10']);
+  expect(targets.map((row) => row[0])).toEqual([
+    ...['1', '2', '3', '4', '5', '6', '6', '6', '9', '9', '10'],
+    ...['11', '11', '11', '11', '11'],
+  ]);
   expect(afterIncremental.split('\n')).toContain(reloadTarget);
   expect(readdirSync(benchTmp)).toEqual([]);
 }, 90_000);
@@ -312,6 +350,7 @@ test('a report written before the sections had markers keeps its numbered sectio
     scheduler: notSelected,
     adsArchive: notSelected,
     lake: notSelected,
+    stream: notSelected,
   };
   const report = renderReport(
     {
@@ -350,6 +389,11 @@ test('a report written before the sections had markers keeps its numbered sectio
     expect.stringMatching(/^lake ingest/),
     expect.stringMatching(/^lake query/),
     expect.stringMatching(/^an hour of one type/),
+    expect.stringMatching(/^events lost/),
+    expect.stringMatching(/^events twice/),
+    expect.stringMatching(/^p99 lag/),
+    expect.stringMatching(/^consumer RSS/),
+    expect.stringMatching(/^highest sustained rate/),
   ]);
 });
 
