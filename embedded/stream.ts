@@ -46,9 +46,11 @@ async function localQueue(config: Config, log: Logger): Promise<{ stream: Stream
 
 /** Sends until stopped; a failure (the queue is gone) is logged and sending starts again a little later. */
 async function produce(queue: EventQueue, rate: number, log: Logger, stop: AbortSignal): Promise<void> {
-  const options = { ...parseSendArgs(['--rate', String(rate)]), progressEveryMs: 600_000 };
   while (!stop.aborted) {
+    // Parsed each time round: a new seed, so that starting again sends new ids, not repeats.
+    const options = { ...parseSendArgs(['--rate', String(rate)]), progressEveryMs: 600_000 };
     try {
+      log.info('producer sending', { rate_per_s: rate, seed: options.generator.seed });
       const totals = await sendEvents(queue, options, log, stop);
       log.info('producer stopped', { status: 'stopped', ...describeSent(totals) });
     } catch (error) {

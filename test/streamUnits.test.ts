@@ -4,6 +4,7 @@ import { text } from 'node:stream/consumers';
 import { readConfig } from '../lib/config';
 import { ConfigError } from '../lib/errors';
 import { EventQueue, MAX_BATCH_BYTES, type ReceivedMessage } from '../lib/queue';
+import { parseSendArgs } from '../events/commands/send';
 import { messageSource } from '../stream/messageSource';
 import { unsendable } from '../stream/producer';
 import { judge } from './support/eventRules';
@@ -105,6 +106,19 @@ describe('unsendable', () => {
       expect([bad, unsendable(bad)]).toEqual([bad, 'not_sqs_characters']);
     for (const good of [' ', '\t\n\r', '\u0020\uD7FF\uE000\uFFFD', '😀', eventText('x', 'page_view', T0)])
       expect([good, unsendable(good)]).toEqual([good, undefined]);
+  });
+});
+
+describe('the seed of events -- send', () => {
+  test('none given: a new one each run, so that a restarted producer sends ids the lake has not seen', () => {
+    const seeds = new Set(Array.from({ length: 20 }, () => parseSendArgs([]).generator.seed));
+    // Twenty draws from 2^32 that repeat one another almost never; a fixed default gives one value.
+    expect(seeds.size).toBeGreaterThan(15);
+    for (const seed of seeds) expect(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32).toBe(true);
+  });
+
+  test('given: that one, so that a run can be repeated', () => {
+    expect(parseSendArgs(['--seed', '7']).generator.seed).toBe(7);
   });
 });
 

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import { EventQueue } from '../../lib/queue';
@@ -28,7 +29,7 @@ const HELP: Usage = {
     ['--burst-every N', 'send each N seconds worth at once, at the start of the N seconds (steady)'],
     ['--types N', `event types, 1 to ${MAX_TYPES} (300)`],
     ['--users N', 'the pool of attributes.user_id (10000)'],
-    ['--seed N', '0 to 4294967295 (1)'],
+    ['--seed N', '0 to 4294967295 (a new one each run, logged: a restart sends new ids)'],
     ['--malformed RATE', 'malformed lines, per event, 0 to 1 (0.001)'],
     ['--duplicates RATE', 'events sent a second time, per event, 0 to 1 (0.01)'],
     ['--late RATE', 'events created 1 to --late-max-hours hours before they are sent, 0 to 1 (0.02)'],
@@ -71,7 +72,8 @@ export function parseSendArgs(args: readonly string[]): SendOptions {
     generator: {
       types: v['--types'] ?? 300,
       users: v['--users'] ?? 10_000,
-      seed: v['--seed'] ?? 1,
+      // A fixed default would resend the same ids after every restart, all dropped as repeats.
+      seed: v['--seed'] ?? randomInt(2 ** 32),
       malformed: v['--malformed'] ?? 0.001,
       duplicates: v['--duplicates'] ?? 0.01,
       late: v['--late'] ?? 0.02,
@@ -107,6 +109,7 @@ async function runSend(args: readonly string[], log: Logger, stop: AbortSignal, 
       queue: queue.describe(),
       from: config.stream.origin,
       rate_per_s: options.rate,
+      seed: options.generator.seed,
       events: options.events ?? 'until stopped',
     });
     const totals = await sendEvents(queue, { ...options, progressEveryMs: 60_000 }, log, stop);
