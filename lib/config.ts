@@ -406,7 +406,7 @@ function readStream(read: Reader, s3: S3Config, embeddedDir: string): StreamConf
     origin,
     flushMaxBytes: read.integer('EVENTS_FLUSH_MAX_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024, ' of bytes'),
     flushMaxAgeMs: read.integer('EVENTS_FLUSH_MAX_AGE', 30, 1, 3600, ' of seconds') * 1000,
-    pollers: read.integer('EVENTS_POLLERS', 2, 1, 64),
+    pollers: read.integer('EVENTS_POLLERS', 8, 1, 64),
     visibilityTimeoutS: read.integer('EVENTS_VISIBILITY_TIMEOUT', 120, 1, 43200, ' of seconds'),
     maxReceiveCount: read.integer('EVENTS_MAX_RECEIVE_COUNT', 5, 1, 1000),
     producerRate: read.integer('EVENTS_PRODUCER_RATE', 20, 0, 1_000_000, ' of events per second'),

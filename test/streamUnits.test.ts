@@ -139,7 +139,7 @@ describe('readStream (lib/config.ts)', () => {
       origin: 'nowhere (no EVENTS_QUEUE_URL is set, and no local SQS server of this checkout runs)',
       flushMaxBytes: 16 * 1024 * 1024,
       flushMaxAgeMs: 30_000,
-      pollers: 2,
+      pollers: 8,
       visibilityTimeoutS: 120,
       maxReceiveCount: 5,
       producerRate: 20,

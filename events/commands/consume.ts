@@ -30,7 +30,7 @@ const HELP: Usage = {
   environment: [
     ...QUEUE_ENVIRONMENT,
     ['EVENTS_FLUSH_MAX_BYTES, EVENTS_FLUSH_MAX_AGE', 'flush at this many bytes (16777216) or seconds (30)'],
-    ['EVENTS_POLLERS', 'receive calls at once (2)'],
+    ['EVENTS_POLLERS', 'receive calls at once (8)'],
     [
       'EVENTS_VISIBILITY_TIMEOUT, EVENTS_MAX_RECEIVE_COUNT',
       'for a queue it creates: seconds (120), receives before the DLQ (5)',
