@@ -44,7 +44,8 @@ import type {
  *     (bench/sql/stream_reconcile.sql): lost, duplicated, and each event's lag from created_at
  *     to the commit of the flush that wrote it. The consumer's RSS and CPU once a second.
  * (b) Step-up: a new lake, one consumer, the producer at the rate, twice that, … for
- *     BENCH_STREAM_STEP_SECONDS each, until the backlog of the queue grows.
+ *     BENCH_STREAM_STEP_SECONDS each, until the backlog of the queue grows; then one step halfway
+ *     between the last rate kept up and the one missed.
  * (c) The raw limit: messages queued up, then drained by a bare receive+delete loop
  *     (bench/drainQueue.ts) with the consumer's pollers on the same server.
  */
@@ -386,7 +387,9 @@ async function stepUp(ctx: BenchContext, workDir: string, sqs: ChildServer, part
     await queue.ensure();
     consumer = await startConsumer(env);
     const running = consumer;
-    for (let rate = streamRate; rate <= streamMaxRate; rate *= 2) {
+    let lastKept: number | undefined;
+    let halfway = false;
+    for (let rate = streamRate; rate <= streamMaxRate; ) {
       const before = await queue.depth();
       const cpu = new CpuWindow(clockTicksPerSecond());
       cpu.sample('consumer', running.child.pid);
@@ -439,7 +442,12 @@ async function stepUp(ctx: BenchContext, workDir: string, sqs: ChildServer, part
         `stream step-up: ${n(rate)} events/s: sent ${n(sent.eventsPerS)}/s, received ${n(Math.round(receivedPerS))}/s, ` +
           `backlog ${n(end.visible)} at the end (max ${n(maxBacklog)}), consumer CPU ${(shares.consumer ?? NaN).toFixed(0)} %: ${verdict}`,
       );
-      if (!keptUp) break;
+      if (keptUp) lastKept = rate;
+      // Doubling until a rate is missed, then one step halfway back: the rate reported is within
+      // a quarter of the limit, not a half.
+      if (halfway || (!keptUp && lastKept === undefined)) break;
+      if (keptUp) rate *= 2;
+      else [rate, halfway] = [Math.round((lastKept! + rate) / 2), true];
     }
   } finally {
     if (consumer !== undefined) await stopProcess(consumer.child, 60_000);

@@ -18,6 +18,7 @@ import type {
   Outcome,
   SoakResult,
   StreamResult,
+  StreamStep,
 } from './results';
 import { COMPARISONS, LOANS_CSV_REFRESHES, SOAK_REFRESHES, type BenchSettings, type ComparisonName } from './settings';
 
@@ -1191,9 +1192,13 @@ function streamSteadyTables(r: StreamResult, summary: string[][]): string {
   return `${counts}${backlog}\n\n${lag}\n\n${memory}${flushes}${exit}${sizeError(p)}`;
 }
 
+/** The highest rate a step kept up with (the halfway step comes after a higher one missed). */
+const highestKept = (steps: readonly StreamStep[]): StreamStep | undefined =>
+  steps.filter((step) => step.keptUp).sort((a, b) => b.rate - a.rate)[0];
+
 function streamStepTable(r: StreamResult, summary: string[][]): string {
   const steps = r.steps.steps;
-  const best = steps.filter((step) => step.keptUp).at(-1);
+  const best = highestKept(steps);
   const raw = median(r.raw.perSecond);
   const share =
     best === undefined || Number.isNaN(raw)
@@ -1240,7 +1245,7 @@ function streamStepTable(r: StreamResult, summary: string[][]): string {
 
 function streamRawTable(r: StreamResult): string {
   const raw = r.raw;
-  const best = r.steps.steps.filter((step) => step.keptUp).at(-1);
+  const best = highestKept(r.steps.steps);
   const limit = median(raw.perSecond);
   return (
     table(
@@ -1290,7 +1295,8 @@ function streamSection(input: ReportInput, summary: string[][]): string {
     'process once a second while the producer sends; CPU: utime + stime of each process over the window, 100 % = one core. ' +
     '**Step-up**: one consumer, a new lake; the producer at the steady rate, then twice that … for ' +
     "`BENCH_STREAM_STEP_SECONDS` each; a step kept up when the producer reached 95% of its rate, the queue's visible " +
-    `backlog at its end was at most ${BACKLOG_SECONDS} s of sending, and the queue then emptied (in flight included). ` +
+    `backlog at its end was at most ${BACKLOG_SECONDS} s of sending, and the queue then emptied (in flight included); ` +
+    'after the first rate missed, one step halfway between it and the last rate kept up. ' +
     'Everything shares the same cores: the producer, fauxqs, PostgreSQL and the bench itself take CPU from the consumer. ' +
     '**Raw limit**: `BENCH_STREAM_RAW_MESSAGES` messages queued up by the producer alone, then drained by ' +
     '`node dist/bench/drainQueue.js` on the same server: as many loops as the consumer has pollers, each a long poll of ' +
