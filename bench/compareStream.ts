@@ -389,7 +389,7 @@ async function stepUp(ctx: BenchContext, workDir: string, sqs: ChildServer, part
     const running = consumer;
     let lastKept: number | undefined;
     let halfway = false;
-    for (let rate = streamRate; rate <= streamMaxRate; ) {
+    for (let rate = streamRate; rate <= streamMaxRate;) {
       const before = await queue.depth();
       const cpu = new CpuWindow(clockTicksPerSecond());
       cpu.sample('consumer', running.child.pid);

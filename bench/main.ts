@@ -204,7 +204,7 @@ const HELP: Usage = {
       'BENCH_STREAM_STEP_SECONDS, BENCH_STREAM_MAX_RATE',
       'stream: seconds per step of the step-up, doubling from the steady rate up to this one (60, 128000)',
     ],
-    ['BENCH_STREAM_RAW_MESSAGES', 'stream: messages the bare receive+delete loop drains (200000)'],
+    ['BENCH_STREAM_RAW_MESSAGES', 'stream: messages the bare receive+delete loop drains (20000)'],
     ['BENCH_RESULTS', 'the report to write (bench/RESULTS.md)'],
     ['BENCH_PSQL', 'the psql of the reference commands (psql)'],
     ['DATABASE_URL, or PGHOST and PG*', 'a server to use (the role needs CREATEDB) instead of an embedded one'],

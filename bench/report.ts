@@ -1301,7 +1301,9 @@ function streamSection(input: ReportInput, summary: string[][]): string {
     '**Raw limit**: `BENCH_STREAM_RAW_MESSAGES` messages queued up by the producer alone, then drained by ' +
     '`node dist/bench/drainQueue.js` on the same server: as many loops as the consumer has pollers, each a long poll of ' +
     'up to 10 messages and at once their DeleteMessageBatch, no buffer and no lake; messages/s from its first receive to ' +
-    'its last delete.\n\n';
+    'its last delete. A backlog about the size the steady part holds in flight, not more: fauxqs takes each message ' +
+    'off the front of one array, so its receives slow down as its queue grows (1,212 messages/s on a 200,000-message ' +
+    'queue, here), which the consumer, keeping up, never meets.\n\n';
   const missing = notMeasured(outcome);
   if (missing !== undefined || outcome.status !== 'measured') {
     const what = `${n(settings.streamRate)} events/s for ${n(settings.streamSeconds)} s`;

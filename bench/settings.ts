@@ -111,7 +111,7 @@ export function readSettings(args: readonly string[], env: Env = process.env): B
     streamSeconds: wholeNumber(env, 'BENCH_STREAM_SECONDS', quick ? 8 : 600, 1, problems),
     streamStepSeconds: wholeNumber(env, 'BENCH_STREAM_STEP_SECONDS', quick ? 3 : 60, 1, problems),
     streamMaxRate: wholeNumber(env, 'BENCH_STREAM_MAX_RATE', quick ? 400 : 128_000, 1, problems),
-    streamRawMessages: wholeNumber(env, 'BENCH_STREAM_RAW_MESSAGES', quick ? 2_000 : 200_000, 10, problems),
+    streamRawMessages: wholeNumber(env, 'BENCH_STREAM_RAW_MESSAGES', quick ? 2_000 : 20_000, 10, problems),
     soakRefreshes: quick ? 5 : SOAK_REFRESHES,
     loansCsvRefreshes: quick ? 3 : LOANS_CSV_REFRESHES,
     quick,
