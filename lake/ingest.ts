@@ -66,6 +66,8 @@ const groupPartitions = (memoryLimitMb: number, threads: number): number =>
   // (memoryLimitMb / 2) / (0.5 MiB × threads)
   Math.max(16, Math.floor(memoryLimitMb / threads));
 const PUBLISH_AT_ONCE = 8;
+// Files of a partition read for their ids by one drop_known (a stream's flushes leave thousands an hour).
+const KNOWN_FILES_AT_ONCE = 1000;
 
 interface WrittenFile extends CatalogFile {
   localFile: string;
@@ -316,7 +318,10 @@ export async function ingestSource(ctx: IngestContext, source: Source): Promise<
       const known = await partitionFiles(client, touched);
       if (known.length > 0) {
         const local = await ctx.lake.localPaths(known, path.join(work!, 'known'), ctx.signal);
-        await duck!.run('drop_known', [], { files: literalList(local) });
+        // A list at a time: DuckDB holds some state for every file of a read_parquet while it runs.
+        for (let i = 0; i < local.length; i += KNOWN_FILES_AT_ONCE) {
+          await duck!.run('drop_known', [], { files: literalList(local.slice(i, i + KNOWN_FILES_AT_ONCE)) });
+        }
       }
       phases.end('lake_dedupe');
       const maxPartitions = groupPartitions(memoryLimitMb, threads);

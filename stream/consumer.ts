@@ -301,6 +301,8 @@ export class Consumer {
       bytes,
       lag_ms: committedAt.getTime() - oldestSentAt.getTime(),
       duration_ms: committedAt.getTime() - startedAt.getTime(),
+      // Where the flush's time went (read, dedupe, lake_dedupe, write, publish, commit), as the lake's ingests log it.
+      ...(summary.phasesMs === undefined ? {} : { phases_ms: JSON.stringify(summary.phasesMs) }),
       ...(failures.length > 0
         ? { delete_failures: failures.length, error: `${failures[0]!.code}: ${failures[0]!.message}` }
         : {}),
