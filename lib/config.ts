@@ -442,7 +442,7 @@ function readLake(read: Reader): LakeConfig {
     fileGraceMs: read.integer('LAKE_FILE_GRACE', 3600, 0, 30 * 86400, ' of seconds') * 1000,
     taskTimeoutMs: read.integer('LAKE_TASK_TIMEOUT', 3600, 1, 7 * 86400, ' of seconds') * 1000,
     ingestSchedule: readCronSchedule(read, 'LAKE_INGEST_SCHEDULE', '*/10 * * * *'),
-    compactSchedule: readCronSchedule(read, 'LAKE_COMPACT_SCHEDULE', '15 * * * *'),
+    compactSchedule: readCronSchedule(read, 'LAKE_COMPACT_SCHEDULE', '5-59/10 * * * *'),
     maintenanceSchedule: readCronSchedule(read, 'LAKE_MAINTENANCE_SCHEDULE', '45 3 * * *'),
     kpisSchedule: readCronSchedule(read, 'EVENT_KPIS_SCHEDULE', '30 1 * * *'),
   };
