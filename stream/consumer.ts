@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import os from 'node:os';
 import { ingestSource, type IngestContext, type IngestSummary } from '../lake/ingest';
 import type { LakeStore } from '../lake/lakeStore';
@@ -123,6 +124,9 @@ export class Consumer {
       flush_max_age_s: this.stream.flushMaxAgeMs / 1000,
       visibility_timeout_s: this.visibilityMs / 1000,
     });
+    // Each poller's receive (and its wait after a failure) listens to stop: with 8 pollers Node
+    // warned of a "possible EventTarget memory leak" at its default of 10 listeners.
+    setMaxListeners(this.stream.pollers * 2 + 10, stop);
     const ticker = setInterval(() => this.tick(), TICK_MS);
     try {
       await Promise.all(Array.from({ length: this.stream.pollers }, () => this.poll(stop)));
@@ -218,8 +222,9 @@ export class Consumer {
   private async extendHeld(): Promise<void> {
     const now = Date.now();
     // Not the ones refused before: trying them again every tick would take the calls the others need.
-    const soon = [...this.flushingHeld, ...this.buffer].filter(
-      (h) => h.unextendable === undefined && h.deadlineMs - now < this.visibilityMs / 3,
+    // Each list filtered where it is: copying both first, four times a second, copied ~100,000 entries at 2,000 events/s.
+    const soon = [this.flushingHeld, this.buffer].flatMap((held) =>
+      held.filter((h) => h.unextendable === undefined && h.deadlineMs - now < this.visibilityMs / 3),
     );
     if (soon.length === 0) return;
     const timeoutS = Math.ceil(this.visibilityMs / 1000);
