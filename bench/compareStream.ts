@@ -113,6 +113,21 @@ async function startConsumer(env: Record<string, string>): Promise<Consumer> {
   return { child, output };
 }
 
+/** Collects the lake_dedupe phase of each flush line of the consumer (JSON logs) into `into`. */
+function watchDedupe(consumer: Consumer, into: number[]): void {
+  let partial = '';
+  consumer.child.stdout!.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      if (!line.includes('"flush committed and deleted"')) continue;
+      const phases = (JSON.parse(line) as { phases_ms?: string }).phases_ms;
+      const ms = phases === undefined ? undefined : (JSON.parse(phases) as Record<string, number>).lake_dedupe;
+      if (ms !== undefined) into.push(ms);
+    }
+  });
+}
+
 function checkRunning(consumer: Consumer): void {
   if (consumer.child.exitCode !== null || consumer.child.signalCode !== null) {
     const code = consumer.child.exitCode ?? consumer.child.signalCode;
@@ -316,6 +331,7 @@ async function steady(ctx: BenchContext, workDir: string, sqs: ChildServer, part
     await queue.ensure();
     consumer = await startConsumer(env);
     const running = consumer;
+    watchDedupe(running, part.dedupeMs);
     const flushAgeMs = readConfig(env).stream.flushMaxAgeMs;
     ctx.progress(`stream steady: ${n(part.rate)} events/s for ${part.seconds} s`);
     const cpu = new CpuWindow(clockTicksPerSecond());
@@ -504,7 +520,7 @@ export async function compareStream(ctx: BenchContext, workDir: string): Promise
     flushMaxAgeS: consumerConfig.flushMaxAgeMs / 1000,
     flushMaxBytes: consumerConfig.flushMaxBytes,
     pollers: consumerConfig.pollers,
-    steady: { rate: settings.streamRate, seconds: settings.streamSeconds, rssBytes: [], cpu: {} },
+    steady: { rate: settings.streamRate, seconds: settings.streamSeconds, rssBytes: [], cpu: {}, dedupeMs: [] },
     steps: { steps: [] },
     raw: {
       messages: settings.streamRawMessages,

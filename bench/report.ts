@@ -1175,7 +1175,8 @@ function streamSteadyTables(r: StreamResult, summary: string[][]): string {
               s(f.lagMaxMs),
             ],
           ],
-        );
+        ) +
+        dedupeLine(p.dedupeMs);
   const backlog =
     p.backlogAtEnd === undefined
       ? ''
@@ -1195,6 +1196,19 @@ function streamSteadyTables(r: StreamResult, summary: string[][]): string {
 /** The highest rate a step kept up with (the halfway step comes after a higher one missed). */
 const highestKept = (steps: readonly StreamStep[]): StreamStep | undefined =>
   steps.filter((step) => step.keptUp).sort((a, b) => b.rate - a.rate)[0];
+
+/** How the once-per-id read of a flush grew with the files the flushes before it left. */
+function dedupeLine(ms: readonly number[]): string {
+  if (ms.length === 0) return '';
+  const ten = Math.min(10, ms.length);
+  const average = (part: readonly number[]): number => part.reduce((sum, v) => sum + v, 0) / part.length;
+  return (
+    `\n\nThe lake's once-per-id read (\`lake_dedupe\` of the flushes' \`phases_ms\`: the ids of every live file of the ` +
+    `partitions a flush writes, growing with the flushes since the last compaction; none runs here): first flush ` +
+    `${s(ms[0]!)}, average of the first ${ten} ${s(average(ms.slice(0, ten)))}, of the last ${ten} ${s(average(ms.slice(-ten)))}, ` +
+    `last flush ${s(ms.at(-1)!)}.`
+  );
+}
 
 function streamStepTable(r: StreamResult, summary: string[][]): string {
   const steps = r.steps.steps;

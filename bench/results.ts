@@ -229,6 +229,8 @@ export interface SendSummary {
 export interface StreamSteadyPart {
   rate: number;
   seconds: number;
+  /** lake_dedupe of each flush's phases_ms, in the order of the consumer's log lines. */
+  dedupeMs: number[];
   sent?: SendSummary;
   /** Entries of SendMessageBatch the queue server accepted, as the tap saw them: lines, distinct event ids. */
   tapLines?: number;
