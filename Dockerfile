@@ -22,10 +22,6 @@ RUN npm run build
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
-# Two malloc arenas, not one per thread: DuckDB's threads, the checks' worker threads and libuv's
-# pool otherwise leave freed memory spread over up to 16 arenas, and a long-running consumer's
-# RSS crept up flush after flush (docs/stream.md, "Memory"). The npm scripts set it too.
-ENV MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Without the embedded PostgreSQL's binaries (containers use the db service). Not with

@@ -26,8 +26,6 @@ export function commandEnv(db: BenchDatabase | undefined, extra: Record<string, 
   return {
     PATH: process.env.PATH ?? '',
     ...(process.env.HOME !== undefined ? { HOME: process.env.HOME } : {}),
-    // As npm run sets it for every command (package.json), so the commands measured run as users run them.
-    ...(process.env.MALLOC_ARENA_MAX !== undefined ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}),
     ...(db === undefined ? {} : { DATABASE_URL: db.url }),
     JOB_TIMEOUT: String(JOB_TIMEOUT_SECONDS),
     ...extra,
