@@ -1,0 +1,166 @@
+import { html } from 'hono/html';
+import type { Reader } from './db';
+import { count, durationText, status, table, time, type Html } from './view';
+
+/** The Overview page: each workflow's last run, the last load, how fresh each table is, what fails. */
+
+export interface WorkflowLastRun {
+  job: string;
+  run_id: string;
+  trigger: string;
+  status: string;
+  rows: number | null;
+  started_at: Date;
+  finished_at: Date | null;
+  duration_ms: number | null;
+  error: string | null;
+}
+
+export interface LastLoad {
+  load_id: string;
+  file: string;
+  status: string;
+  rows_read: number | null;
+  rows_loaded: number | null;
+  rows_rejected: number | null;
+  rows_inserted: number | null;
+  rows_updated: number | null;
+  rows_unchanged: number | null;
+  started_at: Date;
+  finished_at: Date;
+  unchanged_since_load_id: string | null;
+  error: string | null;
+}
+
+export interface Freshness {
+  name: string;
+  written_at: Date | null;
+  detail: string | null;
+}
+
+export interface RecentFailure {
+  job: string;
+  runs: number;
+  last_failed_at: Date;
+}
+
+export interface Overview {
+  workflows: WorkflowLastRun[];
+  lastLoad: LastLoad | null;
+  freshness: Freshness[];
+  /** Failed runs of the last 24 hours, per workflow. */
+  recentFailures: RecentFailure[];
+  /** What is failing now, in sentences: a workflow whose last run failed, a failed last load. */
+  failing: string[];
+}
+
+export async function readOverview(db: Reader): Promise<Overview> {
+  const workflows = await db.rows<WorkflowLastRun>('workflow_last_runs.sql');
+  const lastLoad = (await db.row<LastLoad>('last_load.sql')) ?? null;
+  const freshness = await db.rows<Freshness>('freshness.sql');
+  const recentFailures = await db.rows<RecentFailure>('recent_failures.sql');
+  const failing = [
+    ...workflows
+      .filter((run) => run.status === 'failed')
+      .map((run) => `${run.job}: its last run (${run.run_id}) failed: ${run.error ?? 'no error recorded'}`),
+    ...(lastLoad?.status === 'failed' ? [`the last load (${lastLoad.file}) failed: ${lastLoad.error ?? ''}`] : []),
+  ];
+  return { workflows, lastLoad, freshness, recentFailures, failing };
+}
+
+function runsLink(job: string, runId?: string): string {
+  const query = new URLSearchParams({ workflow: job, ...(runId === undefined ? {} : { run: runId }) });
+  return `/runs?${query.toString()}${runId === undefined ? '' : '#run-detail'}`;
+}
+
+export function renderOverview(data: Overview): Html {
+  const failing =
+    data.failing.length === 0
+      ? html`<p class="ok-box" id="failing-none">
+          ${status('succeeded')} Nothing is failing: every workflow's last run and the last load succeeded.
+        </p>`
+      : html`<ul class="fail-box" id="failing">
+          ${data.failing.map((line) => html`<li>${status('failed')} ${line}</li>`)}
+        </ul>`;
+  const workflows = table(
+    'workflows',
+    ['workflow', 'last run', 'status', 'trigger', 'started', 'duration', 'rows', 'failed in 24 h'],
+    data.workflows.map((run) => {
+      const failures = data.recentFailures.find((f) => f.job === run.job)?.runs ?? 0;
+      return html`<tr data-status="${run.status}">
+        <th scope="row"><a href="${runsLink(run.job)}">${run.job}</a></th>
+        <td>
+          <a href="${runsLink(run.job, run.run_id)}"><code>${run.run_id}</code></a>
+        </td>
+        <td>${status(run.status)}</td>
+        <td>${run.trigger}</td>
+        <td>${time(run.started_at)}</td>
+        <td class="num">${durationText(run.duration_ms)}</td>
+        <td class="num">${count(run.rows)}</td>
+        <td class="num">
+          ${failures === 0 ? '0' : html`<a href="${`/runs?workflow=${encodeURIComponent(run.job)}&status=failed`}">${failures}</a>`}
+        </td>
+      </tr>`;
+    }),
+    'No workflow has run yet: job_runs is empty.',
+  );
+  const load = data.lastLoad;
+  const lastLoad =
+    load === null
+      ? html`<p class="empty" id="last-load-empty">No load yet: loads is empty.</p>`
+      : html`<dl class="facts" id="last-load">
+          <dt>file</dt>
+          <dd>
+            <a href="/loads?load=${load.load_id}"><code>${load.file}</code></a> (load ${load.load_id})
+          </dd>
+          <dt>status</dt>
+          <dd>
+            ${status(load.status)}${load.unchanged_since_load_id === null ? '' : html` unchanged since load ${load.unchanged_since_load_id}`}
+          </dd>
+          <dt>finished</dt>
+          <dd>${time(load.finished_at)}</dd>
+          <dt>rows</dt>
+          <dd>
+            ${count(load.rows_read)} read, ${count(load.rows_loaded)} loaded (${count(load.rows_inserted)} new,
+            ${count(load.rows_updated)} updated, ${count(load.rows_unchanged)} unchanged), ${count(load.rows_rejected)}
+            rejected
+          </dd>
+          ${
+            load.error === null
+              ? ''
+              : html`<dt>error</dt>
+                  <dd class="error-text">${load.error}</dd>`
+          }
+        </dl>`;
+  const freshness = table(
+    'freshness',
+    ['table', 'last written', 'detail'],
+    data.freshness.map(
+      (row) =>
+        html`<tr>
+          <th scope="row"><code>${row.name}</code></th>
+          <td>${time(row.written_at)}</td>
+          <td>${row.detail ?? '—'}</td>
+        </tr>`,
+    ),
+    'No table found.',
+  );
+  return html`<section aria-labelledby="h-failing">
+      <h2 id="h-failing">Failing</h2>
+      ${failing}
+    </section>
+    <section aria-labelledby="h-workflows">
+      <h2 id="h-workflows">Workflows: the last run of each</h2>
+      ${workflows}
+    </section>
+    <div class="columns">
+      <section aria-labelledby="h-load">
+        <h2 id="h-load">The last load</h2>
+        ${lastLoad}
+      </section>
+      <section aria-labelledby="h-fresh">
+        <h2 id="h-fresh">Freshness</h2>
+        ${freshness}
+      </section>
+    </div>`;
+}

@@ -1,0 +1,168 @@
+import { html, raw } from 'hono/html';
+
+/**
+ * The pieces every page is made of: the frame with its navigation, times, status marks and
+ * numbers. Everything goes through hono/html's `html`, which escapes every value it is given;
+ * raw() only wraps markup this module or an html`` template produced, and the SVG echarts
+ * renders on the server (charts/render.ts), whose text is escaped by echarts.
+ */
+
+export type Html = ReturnType<typeof html>;
+
+export const PAGES = [
+  ['/', 'Overview'],
+  ['/loans', 'Loans'],
+  ['/runs', 'Runs'],
+  ['/loads', 'Loads'],
+  ['/ads', 'Ads'],
+  ['/lake', 'Lake'],
+] as const;
+
+export interface Frame {
+  path: string;
+  title: string;
+  /** Seconds between refreshes of the page's live part; 0: none. */
+  refreshSeconds: number;
+  /** Load echarts in the browser, for the page's zoomable charts. */
+  charts?: boolean;
+}
+
+export function layout(frame: Frame, body: Html): Html {
+  const nav = PAGES.map(
+    ([href, label]) => html`<a href="${href}" ${frame.path === href ? raw(' aria-current="page"') : ''}>${label}</a>`,
+  );
+  return html`<!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${frame.title} · loans-analytics</title>
+        <link rel="stylesheet" href="/assets/dashboard.css" />
+        ${frame.charts === true ? html`<script src="/assets/echarts.min.js" defer></script>` : ''}
+        <script src="/assets/dashboard.js" defer></script>
+      </head>
+      <body data-refresh-seconds="${frame.refreshSeconds}">
+        <header class="top">
+          <span class="brand">loans-analytics</span>
+          <nav aria-label="Pages">${nav}</nav>
+          <span class="tools">
+            <button type="button" id="tz-toggle" hidden>Times: UTC</button>
+            <button type="button" id="refresh-toggle" hidden>Auto-refresh: on</button>
+          </span>
+        </header>
+        <main id="main">
+          <h1>${frame.title}</h1>
+          ${body}
+        </main>
+      </body>
+    </html>`;
+}
+
+/** The part of a page that its script fetches again every refresh (the same URL, fragment=live). */
+export function live(url: string, content: Html): Html {
+  return html`<div id="live" data-refresh-url="${url}">${content}</div>`;
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** 2026-12-01 21:13:00 UTC: what the page shows until the reader picks the browser's zone. */
+export function formatUtc(date: Date): string {
+  return (
+    `${date.getUTCFullYear()}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())} ` +
+    `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} UTC`
+  );
+}
+
+export function time(date: Date | string | null | undefined): Html {
+  if (date === null || date === undefined) return html`<span class="none">—</span>`;
+  const value = typeof date === 'string' ? new Date(date) : date;
+  return html`<time datetime="${value.toISOString()}">${formatUtc(value)}</time>`;
+}
+
+export function durationText(ms: number | string | null | undefined): string {
+  if (ms === null || ms === undefined) return '—';
+  const value = Number(ms);
+  if (value < 1000) return `${value} ms`;
+  if (value < 60_000) return `${(value / 1000).toFixed(1)} s`;
+  const minutes = Math.floor(value / 60_000);
+  return `${minutes} min ${Math.round((value % 60_000) / 1000)} s`;
+}
+
+export function count(value: number | string | null | undefined): string {
+  if (value === null || value === undefined) return '—';
+  return Number(value).toLocaleString('en-US');
+}
+
+export function bytesText(value: number | string | null | undefined): string {
+  if (value === null || value === undefined) return '—';
+  const bytes = Number(value);
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let size = bytes;
+  let unit = 0;
+  while (size >= 1024 && unit < units.length - 1) {
+    size /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${bytes} B` : `${size.toFixed(1)} ${units[unit]}`;
+}
+
+/** A mark for each status, so that it reads without its colour (colour-blind readers, print). */
+export const STATUS_MARKS: Record<string, string> = {
+  succeeded: '✓',
+  failed: '✗',
+  running: '▶',
+  skipped: '⊘',
+  retried: '↻',
+};
+
+export function statusMark(status: string): string {
+  return STATUS_MARKS[status] ?? '?';
+}
+
+/** The status as a coloured badge with its mark and its word. */
+export function status(value: string | null | undefined): Html {
+  if (value === null || value === undefined) return html`<span class="none">—</span>`;
+  return html`<span class="badge status-${value}" data-status="${value}">${statusMark(value)} ${value}</span>`;
+}
+
+/** Control characters (but tab) as their visible pictures, so that a raw line shows what it holds. */
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
+
+export function visibleText(text: string): string {
+  return text.replace(CONTROL_CHARACTERS, (c) =>
+    c === '\u007f' ? '\u2421' : String.fromCharCode(0x2400 + c.charCodeAt(0)),
+  );
+}
+
+/** A table with a header; rows already rendered; a sentence instead when there are none. */
+export function table(id: string, headers: readonly string[], rows: Html[], empty: string): Html {
+  if (rows.length === 0) return html`<p class="empty" id="${id}-empty">${empty}</p>`;
+  return html`<div class="table-wrap">
+    <table id="${id}">
+      <thead>
+        <tr>
+          ${headers.map((h) => html`<th scope="col">${h}</th>`)}
+        </tr>
+      </thead>
+      <tbody>
+        ${rows}
+      </tbody>
+    </table>
+  </div>`;
+}
+
+/** JSON inside a <script type="application/json">, which the browser never runs: `<` escaped so that no text ends the block. */
+export function jsonBlock(id: string, value: unknown): Html {
+  const text = JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+  return html`<script type="application/json" id="${id}">
+    ${raw(text)}
+  </script>`;
+}
