@@ -21,7 +21,7 @@ const logDir = tempDir('web-log-');
 
 const HOSTILE_SCRIPT = '<script>alert(1)</script>';
 const HOSTILE_IMG = '<img src=x onerror=alert(1)>';
-// A bell and an escape in a raw line: shown as the pictures ␇ and ␛.
+// A bell and an escape in a raw line: shown as marked \\u0007 and \\u001b escapes.
 const CONTROL_LINE = 'x,\u0007,\u001b[31m';
 
 // Two workflows: wf_alpha ran three times (succeeded, failed, succeeded, the newest last),
@@ -244,7 +244,7 @@ describe('every page and its JSON', () => {
     expect(page).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expect(page).not.toContain(HOSTILE_SCRIPT);
     expect(page).not.toContain('<img');
-    expect(page).toContain('x,␇,␛[31m');
+    expect(page).toContain('x,<span class="ctl" title="control character \\u0007">\\u0007</span>,<span class="ctl" title="control character \\u001b">\\u001b</span>[31m');
     // The only scripts are the page's own.
     expect([...page.matchAll(/<script[^>]*>/g)].map((m) => m[0])).toEqual([
       '<script src="/assets/dashboard.js" defer>',

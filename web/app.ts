@@ -11,7 +11,9 @@ import type { Logger } from '../lib/logger';
 import { projectRoot } from '../lib/sqlFiles';
 import { readAds, renderAds } from './ads';
 import { withReader, type Reader } from './db';
+import { readLake, renderLakeChart, renderLakeTables } from './lake';
 import { readLoads, renderLoads } from './loads';
+import { parseLoansQuery, readLoans, renderLoansChart, renderLoansTable } from './loans';
 import { readOverview, renderOverview } from './overview';
 import {
   parseRunsFilter,
@@ -19,6 +21,7 @@ import {
   readRuns,
   renderFilter,
   renderLegend,
+  renderDurations,
   renderRunDetail,
   renderRunsGrid,
 } from './runs';
@@ -93,6 +96,8 @@ export function createApp(options: WebOptions): Hono {
 
   // For healthchecks, also when basic auth is on: it says nothing but that the server answers.
   app.get('/health', (c) => c.json({ status: 'ok' }));
+  // Browsers ask for it on every page; there is none.
+  app.get('/favicon.ico', (c) => c.body(null, 204));
 
   const auth = options.auth;
   if (auth !== undefined) {
@@ -147,8 +152,9 @@ export function createApp(options: WebOptions): Hono {
     return page(
       c,
       'Runs',
-      html`${renderFilter(runs)}${renderLegend()}${live(selfUrl(c), grid)}${renderRunDetail(detail, runId)}`,
+      html`${renderFilter(runs)}${renderLegend()}${live(selfUrl(c), grid)}${renderRunDetail(detail, runId)}${renderDurations(runs)}`,
       grid,
+      true,
     );
   });
   app.get('/runs/:runId/detail', async (c) => {
@@ -177,6 +183,34 @@ export function createApp(options: WebOptions): Hono {
     return page(c, 'Loads', live(selfUrl(c), content), content);
   });
   app.get('/api/loads', async (c) => c.json(await read((db) => readLoads(db, c.req.query('load')))));
+
+  app.get('/loans', async (c) => {
+    const data = await read((db) =>
+      readLoans(
+        db,
+        parseLoansQuery((name) => c.req.query(name)),
+      ),
+    );
+    const days = renderLoansTable(data);
+    return page(c, 'Loans', html`${renderLoansChart(data)}${live(selfUrl(c), days)}`, days, true);
+  });
+  app.get('/api/loans', async (c) =>
+    c.json(
+      await read((db) =>
+        readLoans(
+          db,
+          parseLoansQuery((name) => c.req.query(name)),
+        ),
+      ),
+    ),
+  );
+
+  app.get('/lake', async (c) => {
+    const data = await read(readLake);
+    const tables = renderLakeTables(data);
+    return page(c, 'Lake', html`${renderLakeChart(data)}${live(selfUrl(c), tables)}`, tables, true);
+  });
+  app.get('/api/lake', async (c) => c.json(await read(readLake)));
 
   app.get('/ads', async (c) => {
     const content = renderAds(await read(readAds));

@@ -1,6 +1,6 @@
 import { html } from 'hono/html';
 import type { Reader } from './db';
-import { bytesText, count, durationText, status, table, time, visibleText, type Html } from './view';
+import { bytesText, count, durationText, status, table, time, rawText, type Html } from './view';
 
 /** The Loads page: the recent loads with their counts, and one load's rejected lines with their reasons. */
 
@@ -120,7 +120,7 @@ export function renderLoads(page: LoadsPage): Html {
               html`<tr>
                 <th scope="row" class="num">${reject.line_number}</th>
                 <td>${reject.reason}</td>
-                <td><code class="raw">${visibleText(reject.raw_line)}</code></td>
+                <td><code class="raw">${rawText(reject.raw_line)}</code></td>
               </tr>`,
           ),
           `Load ${selected.load_id} rejected no line.`,

@@ -3,7 +3,7 @@ import { endPool, waitForDatabase } from '../lib/db';
 import { runMain, stopped } from '../lib/main';
 import { DATABASE_ENVIRONMENT, LOG_ENVIRONMENT, type Usage } from '../lib/usage';
 import { createReaderPool, prepareSession } from './db';
-import { startWeb } from './server';
+import { startDashboard } from './server';
 
 /** `npm run web` (the `web` service under Compose): serves the dashboard until SIGTERM or Ctrl-C, then exits 0. */
 
@@ -40,15 +40,7 @@ export function main(): void {
             client.release();
           }
         });
-        const web = await startWeb({
-          pool,
-          logger,
-          cronLogPath: config.cronLogPath,
-          refreshSeconds: config.web.refreshSeconds,
-          host: config.web.host,
-          port: config.web.port,
-          ...(config.web.auth === undefined ? {} : { auth: config.web.auth }),
-        });
+        const web = await startDashboard(config, pool, logger);
         logger.info('dashboard listening', {
           url: web.url,
           host: config.web.host,

@@ -1,7 +1,20 @@
 import { html } from 'hono/html';
+import { runDurationsOption } from '../charts/options';
+import { readRunDurations, type RunDuration } from '../charts/runDurations';
 import type { Reader } from './db';
 import { readRunLog, type RunLog } from './runLog';
-import { count, durationText, formatUtc, status, statusMark, STATUS_MARKS, table, time, type Html } from './view';
+import {
+  chart,
+  count,
+  durationText,
+  formatUtc,
+  status,
+  statusMark,
+  STATUS_MARKS,
+  table,
+  time,
+  type Html,
+} from './view';
 
 /**
  * The Runs page: a grid like Airflow's (workflows down, their recent runs across, one cell per
@@ -13,6 +26,10 @@ export const RUN_STATUSES = ['running', 'succeeded', 'failed'] as const;
 /** Runs shown per workflow. */
 export const RUNS_PER_WORKFLOW = 25;
 const TASKS_PER_RUN = 1000;
+/** Runs on the durations chart. */
+export const DURATION_RUNS = 500;
+/** The workflow charted when the filter names none. */
+const DEFAULT_CHARTED = 'default_liquidation_rolling_avg_hist';
 
 export interface RunsFilter {
   workflow: string | null;
@@ -61,6 +78,8 @@ export interface RunsPage {
   /** Every workflow that has run: the choices of the filter. */
   workflows: string[];
   grid: WorkflowGrid[];
+  /** How long the recent runs of one workflow took: the filter's, else the rolling average's, else the first. */
+  durations: { workflow: string; runs: RunDuration[] } | null;
 }
 
 /** The filter from the query string; a value it does not know is dropped, and said so. */
@@ -95,7 +114,13 @@ export async function readRuns(db: Reader, filter: RunsFilter): Promise<RunsPage
     for (const task of Object.keys(columnCells)) if (!row.tasks.includes(task)) row.tasks.push(task);
     row.runs.unshift({ ...run, cells: columnCells });
   }
-  return { filter, workflows, grid };
+  const charted =
+    filter.workflow ?? (workflows.includes(DEFAULT_CHARTED) ? DEFAULT_CHARTED : (workflows[0] ?? undefined));
+  const durations =
+    charted === undefined
+      ? null
+      : { workflow: charted, runs: await readRunDurations(db.client, charted, DURATION_RUNS) };
+  return { filter, workflows, grid, durations };
 }
 
 export interface RunTask {
@@ -267,6 +292,21 @@ export function renderRunsGrid(page: RunsPage): Html {
     return html`<p class="empty" id="grid-empty">${why}</p>`;
   }
   return html`${page.grid.map((grid) => renderGrid(page.filter, grid))}`;
+}
+
+export function renderDurations(page: RunsPage): Html {
+  if (page.durations === null) return html``;
+  const { workflow, runs } = page.durations;
+  return html`<section aria-labelledby="h-durations">
+    <h2 id="h-durations">Durations of ${workflow}</h2>
+    ${page.filter.workflow === null ? html`<p class="muted">Pick a workflow above to chart another.</p>` : ''}
+    ${chart(
+      'durations-chart',
+      runDurationsOption(runs, workflow),
+      { width: 1200, height: 360 },
+      `How long the last ${runs.length} runs of ${workflow} took, failed runs as diamonds`,
+    )}
+  </section>`;
 }
 
 export function renderRunDetail(detail: RunDetail | undefined, runId: string | undefined): Html {

@@ -1,6 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import type { Config } from '../lib/config';
+import type { Pool } from '../lib/db';
 import { ConfigError } from '../lib/errors';
+import type { Logger } from '../lib/logger';
 import { createApp, type WebOptions } from './app';
 
 /** The dashboard on a port: `npm run web`, `npm start` and the `web` service under Compose. */
@@ -45,5 +48,18 @@ export function startWeb(options: WebOptions & { host: string; port: number }): 
           })),
       });
     });
+  });
+}
+
+/** The dashboard as the configuration says (WEB_*, CRON_LOG), reading through pool (createReaderPool). */
+export function startDashboard(config: Config, pool: Pool, logger: Logger): Promise<RunningWeb> {
+  return startWeb({
+    pool,
+    logger,
+    cronLogPath: config.cronLogPath,
+    refreshSeconds: config.web.refreshSeconds,
+    host: config.web.host,
+    port: config.web.port,
+    ...(config.web.auth === undefined ? {} : { auth: config.web.auth }),
   });
 }

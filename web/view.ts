@@ -1,4 +1,6 @@
+import type { EChartsOption } from 'echarts';
 import { html, raw } from 'hono/html';
+import { renderSvg } from '../charts/render';
 
 /**
  * The pieces every page is made of: the frame with its navigation, times, status marks and
@@ -127,14 +129,20 @@ export function status(value: string | null | undefined): Html {
   return html`<span class="badge status-${value}" data-status="${value}">${statusMark(value)} ${value}</span>`;
 }
 
-/** Control characters (but tab) as their visible pictures, so that a raw line shows what it holds. */
+/**
+ * A raw line as text, whatever it holds: escaped like every value, and its control characters
+ * (but tab) shown as \u0007-like escapes, marked so that they cannot be taken for the line's own
+ * backslashes.
+ */
 // eslint-disable-next-line no-control-regex -- control characters are what it looks for
-const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
+const CONTROL_CHARACTER = /([\u0000-\u0008\u000b-\u001f\u007f])/;
 
-export function visibleText(text: string): string {
-  return text.replace(CONTROL_CHARACTERS, (c) =>
-    c === '\u007f' ? '\u2421' : String.fromCharCode(0x2400 + c.charCodeAt(0)),
-  );
+export function rawText(text: string): Html {
+  return html`${text.split(CONTROL_CHARACTER).map((part, i) => {
+    if (i % 2 === 0) return part;
+    const code = `\\u${part.charCodeAt(0).toString(16).padStart(4, '0')}`;
+    return html`<span class="ctl" title="control character ${code}">${code}</span>`;
+  })}`;
 }
 
 /** A table with a header; rows already rendered; a sentence instead when there are none. */
@@ -165,4 +173,29 @@ export function jsonBlock(id: string, value: unknown): Html {
   return html`<script type="application/json" id="${id}">
     ${raw(text)}
   </script>`;
+}
+
+/**
+ * A chart as the server draws it (charts/render.ts), the same as `npm run chart` writes, shown
+ * as an image with no JavaScript; its option in a JSON block, which the page's script hands to
+ * echarts in the browser to make it zoomable. The SVG is a data: image rather than inline
+ * markup: it carries style attributes and a <style> element, which the page's CSP (styles from
+ * the server's files only) would refuse, and as an image it can run nothing.
+ */
+export function chart(id: string, option: EChartsOption, size: { width: number; height: number }, alt: string): Html {
+  const svg = Buffer.from(renderSvg(option, size)).toString('base64');
+  return html`<figure class="chart" id="${id}" data-option="${id}-option">
+    <img
+      class="chart-svg"
+      src="data:image/svg+xml;base64,${svg}"
+      width="${size.width}"
+      height="${size.height}"
+      alt="${alt}"
+    />
+    <div class="chart-canvas" role="img" aria-label="${alt}"></div>
+    ${jsonBlock(`${id}-option`, option)}
+    <figcaption class="chart-note">
+      ${alt}. Drag or scroll on the chart, or use the slider below it, to zoom.
+    </figcaption>
+  </figure>`;
 }

@@ -81,9 +81,14 @@
       const target = holder.querySelector('.chart-canvas');
       if (!data || !target) continue;
       const option = JSON.parse(data.textContent);
-      const chart = echarts.init(target, null, { renderer: 'svg' });
-      chart.setOption(option);
+      // The server's height (CSSOM, which the CSP allows), and shown first: echarts takes the
+      // size of its element, which is 0 while it is hidden.
+      const image = holder.querySelector('img.chart-svg');
+      if (image) target.style.height = image.getAttribute('height') + 'px';
       holder.classList.add('interactive');
+      // Canvas: the SVG renderer would set style attributes, which the page's CSP refuses.
+      const chart = echarts.init(target, null, { renderer: 'canvas' });
+      chart.setOption(option);
       charts.push(chart);
     }
   }
