@@ -26,6 +26,8 @@ const CONTROL_LINE = 'x,\u0007,\u001b[31m';
 
 // Two workflows: wf_alpha ran three times (succeeded, failed, succeeded, the newest last),
 // wf_beta once, still running.
+const TODAY = new Date().toISOString().slice(0, 10);
+
 const RUNS = [
   ['a1', 'wf_alpha', 'succeeded', 10, '2026-12-01T10:00:00Z', '2026-12-01T10:00:02Z', null],
   ['a2', 'wf_alpha', 'failed', null, '2026-12-01T11:00:00Z', '2026-12-01T11:00:05Z', 'task build failed: boom <b>'],
@@ -78,6 +80,34 @@ beforeAll(async () => {
     `INSERT INTO loads (file, status, strict, started_at, finished_at, error)
      VALUES ('data/missing.csv', 'failed', false, '2026-12-01T09:30:00Z', '2026-12-01T09:30:00Z', 'no such file')`,
   );
+  await q(`INSERT INTO default_liquidation_rolling_avg_hist
+             (repayment_date, number_of_loans, defaults, liquidations, liquidation_to_default_ratio, rolling_avg_7d, created_at, changed_at)
+           VALUES ('2023-01-01', 10, 1, 2, 2, 2, now(), now()), ('2023-01-02', 10, 0, 3, NULL, 2, now(), now()),
+                  ('2023-01-03', 10, 1, 4, 4, 3, now(), now())`);
+  await q(`INSERT INTO default_liquidation_rolling_avg_hist_state (window_days, include_current_day, mode, refreshed_at)
+           VALUES (7, true, 'full', now())`);
+  // Today (UTC) just after midnight: within "the last 14 days" of the Ads page, and never in the future.
+  const today = "date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' + interval '1 second'";
+  await q(`INSERT INTO ad_backups (backup_key, run_id, bytes, sha256, stored_at, impressions, rejected, loaded_at)
+           VALUES ('k1', 'r1', 100, repeat('a', 64), ${today}, 3, 1, ${today}),
+                  ('k2', 'r2', 200, repeat('b', 64), ${today}, 1, 0, ${today})`);
+  await q(`INSERT INTO ads (ad_id, ad_group, ad_campaign, shown_at, backup_key)
+           SELECT gen_random_uuid(), 'brand', 500, ${today}, 'k1' FROM generate_series(1, 3)`);
+  await q(`INSERT INTO ad_archives (archive_key, shown_date, part, run_id, rows, bytes, sha256, shown_from, shown_to)
+           VALUES ('archive/2026-11-20/1', '2026-11-20', 1, 'r3', 5, 50, repeat('c', 64), '2026-11-20', '2026-11-20 01:00')`);
+  const ingest = await q(
+    `INSERT INTO lake_ingests (source, status, lines_read, events_written, quarantined, duplicates, blank_lines, quarantine_reasons)
+     VALUES ('inbox/x.ndjson', 'succeeded', 25, 22, 3, 0, 0, '{"not_json": 2, "bad_id": 1}') RETURNING ingest_id`,
+  );
+  const ingestId = ingest.rows[0].ingest_id as string;
+  await q(
+    `INSERT INTO lake_files (path, content, event_type, event_date, event_hour, rows, bytes, min_created_at, max_created_at, ingest_id)
+     VALUES ('events/a1', 'events', 'a.x', $2, 1, 10, 1000, now(), now(), $1),
+            ('events/a2', 'events', 'a.x', $2, 1, 5, 500, now(), now(), $1),
+            ('events/b1', 'events', 'b.y', $2, 2, 7, 700, now(), now(), $1),
+            ('quarantine/q1', 'quarantine', NULL, $2, NULL, 3, 300, NULL, NULL, $1)`,
+    [ingestId, TODAY],
+  );
   writeFile(logDir, 'cron.log', [
     '2026-12-01T10:59:00.000Z INFO  scheduler job=wf_alpha run=a1 status=succeeded rows=10 duration_ms=2000',
     '2026-12-01T11:00:00.000Z INFO  scheduler job=wf_alpha run=a2 status=started trigger=manual',
@@ -117,7 +147,7 @@ async function json(path: string): Promise<any> {
 }
 
 describe('every page and its JSON', () => {
-  test.each(['/', '/runs', '/loads', '/ads'])('%s answers 200 with a whole page', async (path) => {
+  test.each(['/', '/loans', '/runs', '/loads', '/ads', '/lake'])('%s answers 200 with a whole page', async (path) => {
     const page = await get(path);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
@@ -244,16 +274,113 @@ describe('every page and its JSON', () => {
     expect(page).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expect(page).not.toContain(HOSTILE_SCRIPT);
     expect(page).not.toContain('<img');
-    expect(page).toContain('x,<span class="ctl" title="control character \\u0007">\\u0007</span>,<span class="ctl" title="control character \\u001b">\\u001b</span>[31m');
+    expect(page).toContain(
+      'x,<span class="ctl" title="control character \\u0007">\\u0007</span>,<span class="ctl" title="control character \\u001b">\\u001b</span>[31m',
+    );
     // The only scripts are the page's own.
     expect([...page.matchAll(/<script[^>]*>/g)].map((m) => m[0])).toEqual([
       '<script src="/assets/dashboard.js" defer>',
     ]);
   });
 
-  test('/api/ads: what the test inserted, per day', async () => {
+  test('/api/ads and /ads: backups, impressions and archives per day', async () => {
     const ads = await json('/api/ads');
-    expect(ads).toMatchObject({ days: 14, empty: true, backups: [], archives: [], rows: [] });
+    expect(ads).toEqual({
+      days: 14,
+      empty: false,
+      backups: [{ day: TODAY, backups: 2, bytes: '300', impressions: '4', rejected: '1', errors: 0 }],
+      rows: [{ day: TODAY, rows: '3' }],
+      archives: [expect.objectContaining({ day: '2026-11-20', archives: 1, rows: '5', bytes: '50', restored: 0 })],
+    });
+    const page = (await get('/ads')).text;
+    expect(page).toMatch(
+      new RegExp(`<th scope="row">${TODAY}</th>\\s*<td class="num">2</td>\\s*<td class="num">300 B</td>`),
+    );
+  });
+
+  test("/api/loans: the chart's points (gaps as null, never 0), the window, the table newest first", async () => {
+    const loans = await json('/api/loans');
+    expect(loans.series).toMatchObject({
+      points: [
+        { day: '2023-01-01', ratio: 2, rollingAvg: 2 },
+        { day: '2023-01-02', ratio: null, rollingAvg: 2 },
+        { day: '2023-01-03', ratio: 4, rollingAvg: 3 },
+      ],
+      window: 7,
+      bucketDays: 1,
+    });
+    expect(loans.rows.map((r: any) => [r.repayment_date, r.liquidation_to_default_ratio])).toEqual([
+      ['2023-01-03', '4'],
+      ['2023-01-02', null],
+      ['2023-01-01', '2'],
+    ]);
+    expect(loans.hasNextPage).toBe(false);
+    const range = await json('/api/loans?from=2023-01-02&to=2023-01-02');
+    expect(range.series.points).toEqual([{ day: '2023-01-02', ratio: null, rollingAvg: 2 }]);
+    expect(range.rows.map((r: any) => r.repayment_date)).toEqual(['2023-01-02']);
+    expect((await json('/api/loans?page=2')).rows).toEqual([]);
+    const wrong = await json('/api/loans?from=yesterday&page=0');
+    expect(wrong.query.problems).toEqual([
+      'from=yesterday is not a day (YYYY-MM-DD): ignored',
+      'page=0: expected 1 to 1000; narrow from and to to see older days',
+    ]);
+  });
+
+  test('/loans: the chart as the server drew it, its option for the browser, the window named', async () => {
+    const page = (await get('/loans')).text;
+    expect(page).toContain('<script src="/assets/echarts.min.js" defer></script>');
+    expect(page).toMatch(/<img\s+class="chart-svg"\s+src="data:image\/svg\+xml;base64,[A-Za-z0-9+/=]+"/);
+    const svg = Buffer.from(/data:image\/svg\+xml;base64,([A-Za-z0-9+/=]+)/.exec(page)![1]!, 'base64').toString();
+    expect(svg).toMatch(/^<svg /);
+    expect(svg).toContain('7-day rolling average');
+    const option = JSON.parse(
+      /<script type="application\/json" id="ratio-chart-option">([^<]*)<\/script>/.exec(page)![1]!,
+    );
+    expect(option.series[0].data).toEqual([
+      [Date.parse('2023-01-01T00:00:00Z'), 2],
+      [Date.parse('2023-01-02T00:00:00Z'), null],
+      [Date.parse('2023-01-03T00:00:00Z'), 4],
+    ]);
+    expect(page).toMatch(/The table was built with a 7-day window\s+ending on the day itself, full refresh at/);
+  });
+
+  test("/api/lake and /lake: the heat map's cells, quarantine by reason, files per day", async () => {
+    const lake = await json('/api/lake');
+    expect(lake.heatmap).toEqual([
+      { type: 'a.x', hour: `${TODAY}T01:00:00Z`, events: 15 },
+      { type: 'b.y', hour: `${TODAY}T02:00:00Z`, events: 7 },
+    ]);
+    expect(lake.quarantine).toEqual([
+      { reason: 'not_json', lines: '2', ingests: 1 },
+      { reason: 'bad_id', lines: '1', ingests: 1 },
+    ]);
+    expect(lake.days.map((d: any) => [d.event_date, d.content, d.types, d.partitions, d.files, d.rows])).toEqual([
+      [TODAY, 'events', 2, 2, 3, '22'],
+      [TODAY, 'quarantine', 0, 1, 1, '3'],
+    ]);
+    expect(lake.partitions.map((p: any) => [p.event_type, p.event_hour, p.files])).toEqual([
+      ['a.x', 1, 2],
+      ['b.y', 2, 1],
+    ]);
+    const page = (await get('/lake')).text;
+    expect(page).toContain('id="lake-heatmap-option"');
+    expect(page).toContain(`<code>type=a.x/date=${TODAY}/hour=01</code>`);
+  });
+
+  test('a name that ends a script block stays inside it: < is escaped in the JSON', async () => {
+    await db.pool.query(
+      `INSERT INTO job_runs (run_id, job, trigger, status, started_at, finished_at, host, pid, logical_date)
+       VALUES ('h1', '</script><b>x', 'manual', 'succeeded', '2026-12-01T09:00:00Z', '2026-12-01T09:00:01Z', 'h', 1, '2026-12-01')`,
+    );
+    try {
+      const page = (await get(`/runs?workflow=${encodeURIComponent('</script><b>x')}`)).text;
+      expect(page).not.toContain('<b>x');
+      expect(page).toContain('\\u003c/script\\u003e\\u003cb\\u003ex');
+      const block = /<script type="application\/json" id="durations-chart-option">([^<]*)<\/script>/.exec(page)![1]!;
+      expect(JSON.parse(block).title.text).toBe('Run durations: </script><b>x');
+    } finally {
+      await db.pool.query("DELETE FROM job_runs WHERE run_id = 'h1'");
+    }
   });
 });
 
@@ -268,6 +395,9 @@ describe('an empty database', () => {
     ['/runs', 'No workflow has run yet: job_runs is empty.'],
     ['/loads', 'No load yet: loads is empty.'],
     ['/ads', 'The ads pipeline has written nothing'],
+    ['/lake', 'The lake is empty'],
+    ['/lake', "The lake's catalog holds no events file yet"],
+    ['/loans', 'id="loans-empty"'],
   ])('%s says plainly that there is nothing', async (path, sentence) => {
     const page = await get(path, emptyApp);
     expect(page.status).toBe(200);
