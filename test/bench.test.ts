@@ -351,6 +351,7 @@ test('a report written before the sections had markers keeps its numbered sectio
     adsArchive: notSelected,
     lake: notSelected,
     stream: notSelected,
+    web: notSelected,
   };
   const report = renderReport(
     {
