@@ -57,10 +57,10 @@ function axisStyle(name: string): Record<string, unknown> {
   };
 }
 
-/** "7-day", or what is known of the window when the table did not record it. */
-function windowLabel(series: RatioSeries, configuredWindowDays: number | undefined): string {
-  if (series.window !== null) return `${series.window}-day`;
-  return configuredWindowDays === undefined ? 'rolling' : `${configuredWindowDays}-day`;
+/** "7-day rolling average", with what is known of the window when the table did not record it. */
+function averageName(series: RatioSeries, configuredWindowDays: number | undefined): string {
+  const days = series.window ?? configuredWindowDays;
+  return days === undefined ? 'rolling average' : `${days}-day rolling average`;
 }
 
 function ratioSubtitle(series: RatioSeries, configuredWindowDays: number | undefined): string {
@@ -87,8 +87,8 @@ export interface RatioChartOptions {
 }
 
 export function ratioChartOption(series: RatioSeries, opts: RatioChartOptions = {}): EChartsOption {
-  const window = windowLabel(series, opts.configuredWindowDays);
-  const title = opts.title ?? `Liquidation-to-default ratio and its ${window} rolling average`;
+  const average = averageName(series, opts.configuredWindowDays);
+  const title = opts.title ?? `Liquidation-to-default ratio and its ${average}`;
   const empty = series.points.length === 0;
   const symbols = series.points.length <= SYMBOLS_UP_TO;
   const data = (pick: (p: RatioSeries['points'][number]) => number | null): [number, number | null][] =>
@@ -133,7 +133,7 @@ export function ratioChartOption(series: RatioSeries, opts: RatioChartOptions = 
         emphasis: { focus: 'series' },
       },
       {
-        name: `${window} rolling average`,
+        name: average.charAt(0).toUpperCase() + average.slice(1),
         type: 'line',
         data: data((p) => p.rollingAvg),
         connectNulls: false,
