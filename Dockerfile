@@ -15,6 +15,7 @@ COPY ads ads
 COPY adsApi adsApi
 COPY lake lake
 COPY events events
+COPY charts charts
 COPY data/generateLoans.ts data/
 # npm ci --ignore-scripts skipped the prepare script that builds dist/: build it here.
 COPY bin bin
