@@ -98,10 +98,13 @@ function loansUrl(query: LoansQuery, page: number): string {
 
 export function renderLoansChart(page: LoansPage): Html {
   const { series, query } = page;
-  const window =
-    page.state === null
-      ? 'no refresh recorded yet'
-      : `a ${page.state.window_days}-day window ${page.state.include_current_day ? 'ending on the day itself' : 'ending the day before'}, ${page.state.mode} refresh at`;
+  const state = page.state;
+  const built =
+    state === null
+      ? html`No refresh of the table is recorded yet.`
+      : html`The table was built with a ${state.window_days}-day window
+        ${state.include_current_day ? 'ending on the day itself' : 'ending the day before'}, ${state.mode} refresh at
+        ${time(state.refreshed_at)}.`;
   const form = html`<form class="filter" id="loans-range" method="get" action="/loans">
     <label>From <input type="date" name="from" value="${query.from ?? ''}" /></label>
     <label>To <input type="date" name="to" value="${query.to ?? ''}" /></label>
@@ -129,9 +132,7 @@ export function renderLoansChart(page: LoansPage): Html {
           `Daily liquidation-to-default ratio and its rolling average, ${series.from} to ${series.to}, ${series.bucketDays === 1 ? 'one point per day' : `one point per ${series.bucketDays} days`}`,
         );
   return html`${form}${problems}
-    <p id="window">
-      The table was built with ${window}${page.state === null ? '' : html` ${time(page.state.refreshed_at)}`}.
-    </p>
+    <p id="window">${built}</p>
     ${body}`;
 }
 
