@@ -27,7 +27,7 @@ export const RUN_STATUSES = ['running', 'succeeded', 'failed'] as const;
 export const RUNS_PER_WORKFLOW = 25;
 const TASKS_PER_RUN = 1000;
 /** Runs on the durations chart. */
-export const DURATION_RUNS = 500;
+export const DURATION_RUNS = 200;
 /** The workflow charted when the filter names none. */
 const DEFAULT_CHARTED = 'default_liquidation_rolling_avg_hist';
 
