@@ -93,7 +93,8 @@ export function parseRunsFilter(query: (name: string) => string | undefined): Ru
 }
 
 export async function readRuns(db: Reader, filter: RunsFilter): Promise<RunsPage> {
-  const workflows = (await db.rows<{ job: string }>('workflows.sql')).map((row) => row.job);
+  // Every workflow that has run, for the filter's choices: the newest run of each.
+  const workflows = (await db.rows<RunRow>('recent_runs.sql', [null, null, 1])).map((row) => row.job);
   const runs = await db.rows<RunRow>('recent_runs.sql', [filter.workflow, filter.status, RUNS_PER_WORKFLOW]);
   const cells = await db.rows<TaskCell>('task_cells.sql', [runs.map((run) => run.run_id)]);
   const byRun = new Map<string, TaskCell[]>();
