@@ -229,7 +229,7 @@ function renderGrid(filter: RunsFilter, grid: WorkflowGrid): Html {
     <table class="grid" id="grid-${grid.job}" data-workflow="${grid.job}">
       <caption>
         <a href="${runsUrl({ ...filter, workflow: grid.job })}">${grid.job}</a>
-        <span class="muted">— ${grid.runs.length} runs, oldest left</span>
+        <span class="muted">— ${grid.runs.length} ${grid.runs.length === 1 ? 'run' : 'runs, oldest left'}</span>
       </caption>
       <thead>
         <tr>
