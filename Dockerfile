@@ -16,6 +16,7 @@ COPY adsApi adsApi
 COPY lake lake
 COPY events events
 COPY charts charts
+COPY web web
 COPY data/generateLoans.ts data/
 # npm ci --ignore-scripts skipped the prepare script that builds dist/: build it here.
 COPY bin bin
@@ -37,6 +38,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-co
 RUN mkdir -p /app/data/events && chown node:node /app/data/events
 COPY --from=build /app/dist dist
 COPY sql sql
+# The dashboard's script and styles, served as they are (echarts' browser build is in node_modules).
+COPY web/static web/static
 COPY data/loans.csv data/loans.csv
 COPY docker/entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 # The app runs as `node`; the entry point starts as root only to hand the log folder to it

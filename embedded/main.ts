@@ -33,6 +33,8 @@ import { loadFile } from '../loader/loadFile';
 import { summarise } from '../loader/main';
 import { defineWorkflows } from '../scheduler/workflows';
 import { poolSizeFor, Scheduler } from '../scheduler/scheduler';
+import { createReaderPool } from '../web/db';
+import { startDashboard, type RunningWeb } from '../web/server';
 import { startStream, type RunningStream } from './stream';
 
 /**
@@ -79,6 +81,8 @@ const HELP: Usage = {
     ['ADS_BUCKET', 'the bucket of the ads backups and archives (ad-data)'],
     ['ADS_API_HOST, ADS_API_PORT', 'where the ads API listens (127.0.0.1, 8001)'],
     ['ADS_API_SEED', 'its seed (unset: a new one each start)'],
+    ['WEB_HOST, WEB_PORT', 'where the dashboard listens (127.0.0.1, 8090)'],
+    ['WEB_USER, WEB_PASSWORD', "the dashboard's basic auth, both or neither (none)"],
     ['API_LOAD_SCHEDULE, ADS_ARCHIVE_SCHEDULE', 'when api_load (0 * * * *) and ads_archive (30 0 * * *) run'],
     ...LAKE_ENVIRONMENT,
     ...SCHEDULE_ENVIRONMENT,
@@ -117,6 +121,7 @@ function banner(
   s3: S3Config,
   adsApi: string,
   stream: RunningStream | undefined,
+  web: RunningWeb | undefined,
 ): string {
   // The password is in these lines so that they work as pasted: the server is one's own and
   // listens on localhost only (PostgreSQL's default listen_addresses).
@@ -137,6 +142,7 @@ function banner(
     (stream === undefined
       ? ''
       : `  event stream:  ${stream.config.queueUrl} → the lake, ${stream.config.producerRate} events/s: npm run events -- status\n`) +
+    (web === undefined ? '' : `  dashboard:     ${web.url}\n`) +
     `  cron.log:      tail -f ${config.cronLogPath}\n` +
     `  stop:          Ctrl-C (the data stays in ${config.embedded.dataDir} and ${config.embeddedS3.dataDir} for the next start)\n\n`
   );
@@ -219,16 +225,26 @@ async function runStack(config: Config, logger: Logger, stop: AbortSignal, datab
         });
         await generateInbox(config, logger, stop);
         let stream: RunningStream | undefined;
-        if (!stop.aborted) {
-          stream = await startStream(stackConfig, pool, logger);
-          scheduler.start();
+        let web: RunningWeb | undefined;
+        // The dashboard's own pool: its connections are read-only and read as loans_reader (web/db.ts).
+        const readerPool = createReaderPool(database);
+        try {
+          if (!stop.aborted) {
+            stream = await startStream(stackConfig, pool, logger);
+            scheduler.start();
+            web = await startDashboard(config, readerPool, logger);
+            logger.info('dashboard listening', { url: web.url, host: config.web.host, port: web.port });
+          }
+          process.stdout.write(banner(config, database, connectionFile, objectStore.s3, api.url, stream, web));
+          await stopped(stop);
+          logger.info('stopping', { signal: String(stop.reason) });
+          await web?.close();
+          await scheduler.stop(config.shutdownTimeoutMs);
+          // After the scheduler: the consumer's last flush may take a while, and loses nothing.
+          await stream?.stop();
+        } finally {
+          await endPool(readerPool);
         }
-        process.stdout.write(banner(config, database, connectionFile, objectStore.s3, api.url, stream));
-        await stopped(stop);
-        logger.info('stopping', { signal: String(stop.reason) });
-        await scheduler.stop(config.shutdownTimeoutMs);
-        // After the scheduler: the consumer's last flush may take a while, and loses nothing.
-        await stream?.stop();
       } finally {
         await endPool(pool);
       }

@@ -58,6 +58,18 @@ export interface Config {
   stream: StreamConfig;
   /** The local SQS server of `npm start` (fauxqs): its folder (for server.json only) and port. */
   embeddedSqs: { dataDir: string; port: number };
+  /** The dashboard (docs/dashboard.md). */
+  web: WebConfig;
+}
+
+export interface WebConfig {
+  /** Where it listens: 127.0.0.1 unless WEB_HOST says otherwise (0.0.0.0 inside its container). */
+  host: string;
+  port: number;
+  /** Basic auth, when WEB_USER and WEB_PASSWORD are both set. */
+  auth?: { user: string; password: string };
+  /** How often a page refreshes its changing parts in the browser; 0: never. */
+  refreshSeconds: number;
 }
 
 export interface StreamConfig {
@@ -472,6 +484,20 @@ function readAds(read: Reader): AdsConfig {
   };
 }
 
+function readWeb(read: Reader): WebConfig {
+  const user = read.optional('WEB_USER');
+  const password = read.optional('WEB_PASSWORD');
+  if ((user === undefined) !== (password === undefined)) {
+    read.problems.push('WEB_USER and WEB_PASSWORD: set both (basic auth for the dashboard) or neither');
+  }
+  return {
+    host: read.string('WEB_HOST', '127.0.0.1'),
+    port: read.integer('WEB_PORT', 8090, 1, 65535),
+    ...(user !== undefined && password !== undefined ? { auth: { user, password } } : {}),
+    refreshSeconds: read.integer('WEB_REFRESH_SECONDS', 30, 0, 3600, ' of seconds'),
+  };
+}
+
 export function readConfig(env: Env = process.env): Config {
   const read = new Reader(env);
   const embedded = {
@@ -516,6 +542,7 @@ export function readConfig(env: Env = process.env): Config {
     lake: readLake(read),
     stream: readStream(read, s3, embeddedSqs.dataDir),
     embeddedSqs,
+    web: readWeb(read),
   };
   if (read.problems.length > 0) {
     throw new ConfigError(`invalid configuration: ${read.problems.join('; ')}`);

@@ -58,7 +58,7 @@ const embeddedMajor = JSON.parse(
 ).version.split('.')[0];
 
 describe('docker-compose.yml', () => {
-  test('has its twelve services, wired as docs/operations.md says', () => {
+  test('has its thirteen services, wired as docs/operations.md says', () => {
     expect(Object.keys(services).sort()).toEqual([
       'adminer',
       'ads-api',
@@ -72,6 +72,7 @@ describe('docker-compose.yml', () => {
       'producer',
       's3',
       'scheduler',
+      'web',
     ]);
     expect(services.db!.image).toBe(`postgres:${embeddedMajor}`);
     expect(services.adminer!.environment).toMatchObject({ ADMINER_DEFAULT_SERVER: 'db' });
@@ -94,7 +95,7 @@ describe('docker-compose.yml', () => {
     expect(services.scheduler!.restart).toBe('unless-stopped');
     // One service builds the image, the others run it: two builds of one tag would collide.
     expect(services.migrate).toMatchObject({ build: '.', image: 'loans-analytics:local', init: true });
-    for (const name of ['loader', 'scheduler', 'bucket', 'ads-api', 'events', 'consumer', 'producer']) {
+    for (const name of ['loader', 'scheduler', 'bucket', 'ads-api', 'events', 'consumer', 'producer', 'web']) {
       expect(services[name]).toMatchObject({ image: 'loans-analytics:local', init: true });
       expect(services[name]).not.toHaveProperty('build');
     }
@@ -105,6 +106,27 @@ describe('docker-compose.yml', () => {
     expect(environmentOf(services.consumer!).PGUSER).toBe('scheduler');
     expect(environmentOf(services.scheduler!).CRON_LOG).toBe('/var/log/cron.log');
     expect(services.scheduler!.volumes).toEqual(['./logs:/var/log', 'events:/app/data/events:ro']);
+  });
+
+  test('the dashboard: as the reader login, on 127.0.0.1 only, healthy by fetch, cron.log read-only', () => {
+    const web = services.web!;
+    expect(web.command).toEqual(['node', 'dist/web/main.js']);
+    expect(web.depends_on).toEqual({ db: { condition: 'service_healthy' } });
+    expect((web.ports ?? []).map(expandDefaults)).toEqual(['127.0.0.1:8090:8090']);
+    expect(environmentOf(web)).toMatchObject({
+      PGHOST: 'db',
+      PGUSER: 'reader',
+      PGPASSWORD: 'reader',
+      WEB_HOST: '0.0.0.0',
+      WEB_PORT: '8090',
+      CRON_LOG: '/var/log/cron.log',
+    });
+    // Basic auth off by default: both empty, which the configuration reads as neither.
+    const config = readConfig({ ...environmentOf(web), EMBEDDED_PG_DIR: tempDir('no-server-') });
+    expect(config.web).toEqual({ host: '0.0.0.0', port: 8090, refreshSeconds: 30 });
+    expect(web.volumes).toEqual(['./logs:/var/log:ro']);
+    expect(web.healthcheck?.test.join(' ')).toContain("fetch('http://127.0.0.1:8090/health')");
+    expect(web.restart).toBe('unless-stopped');
   });
 
   test('the S3 server: pinned, healthy before the bucket is made, its data in a named volume', () => {
