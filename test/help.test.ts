@@ -40,6 +40,7 @@ test('every npm command that runs a program goes through the launcher', () => {
     'migrate',
     'scheduler',
     'start',
+    'web',
   ]);
 });
 
