@@ -48,7 +48,8 @@ export interface PageProblems {
 export async function watchPage(page: Page): Promise<PageProblems> {
   const seen: string[] = [];
   page.on('console', (message) => {
-    if (message.type() === 'error') seen.push(`console error: ${message.text()} (${message.location().url})`);
+    const where = message.location().url;
+    if (message.type() === 'error') seen.push(`console error: ${message.text()}${where === '' ? '' : ` (${where})`}`);
   });
   page.on('pageerror', (error) => seen.push(`uncaught: ${error.message}`));
   await page.addInitScript(() => {
@@ -59,7 +60,7 @@ export async function watchPage(page: Page): Promise<PageProblems> {
     w.__cspViolations = [];
     w.addEventListener('securitypolicyviolation', (event) =>
       w.__cspViolations.push(
-        `${event.violatedDirective} refused ${event.blockedURI || 'inline'} (${event.sourceFile})`,
+        `${event.violatedDirective} refused ${event.blockedURI || 'inline'}${event.sourceFile ? ` (${event.sourceFile})` : ''}`,
       ),
     );
   });
