@@ -173,11 +173,13 @@ export function renderLoansTable(page: LoansPage): Html {
     ),
     page.query.page > 1 ? 'No day on this page: it is past the last one.' : 'No day to show.',
   );
-  const pager = html`<nav class="pager" aria-label="Pages of days">
-    ${page.query.page > 1 ? html`<a href="${loansUrl(page.query, page.query.page - 1)}" rel="prev">← newer days</a>` : ''}
-    <span>page ${page.query.page}, ${ROWS_PER_PAGE} days a page, newest first</span>
-    ${page.hasNextPage ? html`<a href="${loansUrl(page.query, page.query.page + 1)}" rel="next">older days →</a>` : ''}
-  </nav>`;
+  // Two landmarks of one kind need two names (axe's landmark-unique).
+  const pager = (where: string): Html =>
+    html`<nav class="pager" aria-label="Pages of days, ${where}">
+      ${page.query.page > 1 ? html`<a href="${loansUrl(page.query, page.query.page - 1)}" rel="prev">← newer days</a>` : ''}
+      <span>page ${page.query.page}, ${ROWS_PER_PAGE} days a page, newest first</span>
+      ${page.hasNextPage ? html`<a href="${loansUrl(page.query, page.query.page + 1)}" rel="next">older days →</a>` : ''}
+    </nav>`;
   return html`<h2 id="days">The days</h2>
-    ${pager}${rows}${pager}`;
+    ${pager('above the table')}${rows}${pager('below the table')}`;
 }

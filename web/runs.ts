@@ -11,6 +11,7 @@ import {
   status,
   statusMark,
   STATUS_MARKS,
+  scrollBox,
   table,
   time,
   type Html,
@@ -225,8 +226,9 @@ function renderGrid(filter: RunsFilter, grid: WorkflowGrid): Html {
         })}
       </tr>`,
   );
-  return html`<div class="table-wrap">
-    <table class="grid" id="grid-${grid.job}" data-workflow="${grid.job}">
+  return scrollBox(
+    `runs of ${grid.job}`,
+    html`<table class="grid" id="grid-${grid.job}" data-workflow="${grid.job}">
       <caption>
         <a href="${runsUrl({ ...filter, workflow: grid.job })}">${grid.job}</a>
         <span class="muted">— ${grid.runs.length} ${grid.runs.length === 1 ? 'run' : 'runs, oldest left'}</span>
@@ -244,8 +246,8 @@ function renderGrid(filter: RunsFilter, grid: WorkflowGrid): Html {
         </tr>
         ${taskRows}
       </tbody>
-    </table>
-  </div>`;
+    </table>`,
+  );
 }
 
 export function renderFilter(page: RunsPage): Html {

@@ -147,10 +147,19 @@ export function rawText(text: string): Html {
 }
 
 /** A table with a header; rows already rendered; a sentence instead when there are none. */
+/**
+ * The box a wide table scrolls sideways in. Focusable and named, so that a keyboard can scroll it
+ * too (axe's scrollable-region-focusable).
+ */
+export function scrollBox(label: string, content: Html): Html {
+  return html`<div class="table-wrap" tabindex="0" role="region" aria-label="${label}">${content}</div>`;
+}
+
 export function table(id: string, headers: readonly string[], rows: Html[], empty: string): Html {
   if (rows.length === 0) return html`<p class="empty" id="${id}-empty">${empty}</p>`;
-  return html`<div class="table-wrap">
-    <table id="${id}">
+  return scrollBox(
+    `${id.replace(/-/g, ' ')} table`,
+    html` <table id="${id}">
       <thead>
         <tr>
           ${headers.map((h) => html`<th scope="col">${h}</th>`)}
@@ -159,8 +168,8 @@ export function table(id: string, headers: readonly string[], rows: Html[], empt
       <tbody>
         ${rows}
       </tbody>
-    </table>
-  </div>`;
+    </table>`,
+  );
 }
 
 /** JSON inside a <script type="application/json">, which the browser never runs: `<` escaped so that no text ends the block. */
