@@ -211,7 +211,25 @@ export function runDurationsOption(rows: readonly RunDurationRow[], workflow: st
     legend: { top: 64, left: 16, itemGap: 24, textStyle: { color: INK, fontSize: 12 } },
     tooltip: { trigger: 'item' },
     grid: { left: 80, right: 32, top: 100, bottom: 84 },
-    xAxis: { type: 'time', ...axisStyle(''), splitLine: { show: false }, axisLabel: { color: INK, hideOverlap: true } },
+    xAxis: {
+      type: 'time',
+      ...axisStyle(''),
+      splitLine: { show: false },
+      axisLabel: {
+        color: INK,
+        hideOverlap: true,
+        // Runs a second apart would otherwise be labelled down to the millisecond.
+        formatter: {
+          year: '{yyyy}',
+          month: '{MMM}',
+          day: '{MMM} {d}',
+          hour: '{HH}:{mm}',
+          minute: '{HH}:{mm}',
+          second: '{HH}:{mm}:{ss}',
+          millisecond: '{HH}:{mm}:{ss}',
+        },
+      },
+    },
     yAxis: { type: 'value', ...axisStyle('duration (s)'), min: 0 },
     dataZoom: zoom(false),
     series: [
