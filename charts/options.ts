@@ -57,10 +57,10 @@ function axisStyle(name: string): Record<string, unknown> {
   };
 }
 
-/** "7-day", or what is known of the window when the table did not record it. */
-function windowLabel(series: RatioSeries, configuredWindowDays: number | undefined): string {
-  if (series.window !== null) return `${series.window}-day`;
-  return configuredWindowDays === undefined ? 'rolling' : `${configuredWindowDays}-day`;
+/** "7-day rolling average", with what is known of the window when the table did not record it. */
+function averageName(series: RatioSeries, configuredWindowDays: number | undefined): string {
+  const days = series.window ?? configuredWindowDays;
+  return days === undefined ? 'rolling average' : `${days}-day rolling average`;
 }
 
 function ratioSubtitle(series: RatioSeries, configuredWindowDays: number | undefined): string {
@@ -87,8 +87,8 @@ export interface RatioChartOptions {
 }
 
 export function ratioChartOption(series: RatioSeries, opts: RatioChartOptions = {}): EChartsOption {
-  const window = windowLabel(series, opts.configuredWindowDays);
-  const title = opts.title ?? `Liquidation-to-default ratio and its ${window} rolling average`;
+  const average = averageName(series, opts.configuredWindowDays);
+  const title = opts.title ?? `Liquidation-to-default ratio and its ${average}`;
   const empty = series.points.length === 0;
   const symbols = series.points.length <= SYMBOLS_UP_TO;
   const data = (pick: (p: RatioSeries['points'][number]) => number | null): [number, number | null][] =>
@@ -102,51 +102,73 @@ export function ratioChartOption(series: RatioSeries, opts: RatioChartOptions = 
     xAxis: {
       type: 'time',
       ...axisStyle(''),
-      // Whole days on the axis, in UTC (useUTC above): ECharts picks the level (year, month, day).
+      // Whole days on the axis, in UTC (useUTC above): ECharts picks the level; a year or month
+      // boundary is named, the days between are numbers, short enough not to collide.
       axisLabel: {
         color: INK,
         fontSize: 11,
         hideOverlap: true,
-        formatter: { year: '{yyyy}', month: '{MMM} {yyyy}', day: '{d} {MMM}', hour: '{d} {MMM}' },
+        formatter: { year: '{yyyy}', month: '{MMM}', day: '{d}', hour: '{d}' },
       },
       minInterval: DAY_MS,
+      // Fewer, wider ticks: a month's first day and the days around it would otherwise collide.
+      splitNumber: 6,
       splitLine: { show: false },
     },
     yAxis: { type: 'value', ...axisStyle('liquidations per default'), min: 0 },
-    dataZoom:
-      opts.static === true
-        ? [{ type: 'inside' }]
-        : [
-            { type: 'inside', filterMode: 'none' },
-            { type: 'slider', filterMode: 'none', bottom: 16, height: 28 },
-          ],
+    dataZoom: zoom(opts.static === true),
     series: [
-      {
-        name: 'Daily ratio',
-        type: 'line',
-        data: data((p) => p.ratio),
-        connectNulls: false,
-        showSymbol: symbols,
-        symbol: 'circle',
-        symbolSize: 5,
-        lineStyle: { width: 1.2, type: 'solid' },
-        emphasis: { focus: 'series' },
-      },
-      {
-        name: `${window} rolling average`,
-        type: 'line',
-        data: data((p) => p.rollingAvg),
-        connectNulls: false,
-        showSymbol: symbols,
-        symbol: 'triangle',
-        symbolSize: 7,
-        lineStyle: { width: 2.4, type: 'dashed' },
-        emphasis: { focus: 'series' },
-      },
+      dayLine(
+        'Daily ratio',
+        data((p) => p.ratio),
+        symbols,
+        { symbol: 'circle', size: 5, width: 1.2, style: 'solid' },
+      ),
+      dayLine(
+        average.charAt(0).toUpperCase() + average.slice(1),
+        data((p) => p.rollingAvg),
+        symbols,
+        {
+          symbol: 'triangle',
+          size: 7,
+          width: 2.4,
+          style: 'dashed',
+        },
+      ),
     ],
   };
   if (empty) option.graphic = noData();
   return option;
+}
+
+/** One line of the ratio chart: a gap where a day has no value, its own symbol and line style. */
+function dayLine(
+  name: string,
+  data: [number, number | null][],
+  showSymbol: boolean,
+  look: { symbol: string; size: number; width: number; style: 'solid' | 'dashed' },
+) {
+  return {
+    name,
+    type: 'line' as const,
+    data,
+    connectNulls: false,
+    showSymbol,
+    symbol: look.symbol,
+    symbolSize: look.size,
+    lineStyle: { width: look.width, type: look.style },
+    emphasis: { focus: 'series' as const },
+  };
+}
+
+/** Zoom with the wheel and by dragging in the browser; the slider under the chart, except in a file. */
+function zoom(staticChart: boolean): EChartsOption['dataZoom'] {
+  return staticChart
+    ? [{ type: 'inside', filterMode: 'none' }]
+    : [
+        { type: 'inside', filterMode: 'none' },
+        { type: 'slider', filterMode: 'none', bottom: 16, height: 28 },
+      ];
 }
 
 function noData(): EChartsOption['graphic'] {
@@ -189,12 +211,27 @@ export function runDurationsOption(rows: readonly RunDurationRow[], workflow: st
     legend: { top: 64, left: 16, itemGap: 24, textStyle: { color: INK, fontSize: 12 } },
     tooltip: { trigger: 'item' },
     grid: { left: 80, right: 32, top: 100, bottom: 84 },
-    xAxis: { type: 'time', ...axisStyle(''), splitLine: { show: false }, axisLabel: { color: INK, hideOverlap: true } },
+    xAxis: {
+      type: 'time',
+      ...axisStyle(''),
+      splitLine: { show: false },
+      axisLabel: {
+        color: INK,
+        hideOverlap: true,
+        // Runs a second apart would otherwise be labelled down to the millisecond.
+        formatter: {
+          year: '{yyyy}',
+          month: '{MMM}',
+          day: '{MMM} {d}',
+          hour: '{HH}:{mm}',
+          minute: '{HH}:{mm}',
+          second: '{HH}:{mm}:{ss}',
+          millisecond: '{HH}:{mm}:{ss}',
+        },
+      },
+    },
     yAxis: { type: 'value', ...axisStyle('duration (s)'), min: 0 },
-    dataZoom: [
-      { type: 'inside', filterMode: 'none' },
-      { type: 'slider', filterMode: 'none', bottom: 16, height: 28 },
-    ],
+    dataZoom: zoom(false),
     series: [
       {
         // The trend through every finished run, thin and grey, under the marks.

@@ -1,5 +1,6 @@
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { chunksOf } from '../lib/chunks';
 import { inTransaction, lease, type PoolClient } from '../lib/db';
 import { PgErrorCode, describeError } from '../lib/errors';
 import { querySqlFile } from '../lib/sqlFiles';
@@ -319,8 +320,8 @@ export async function ingestSource(ctx: IngestContext, source: Source): Promise<
       if (known.length > 0) {
         const local = await ctx.lake.localPaths(known, path.join(work!, 'known'), ctx.signal);
         // A list at a time: DuckDB holds some state for every file of a read_parquet while it runs.
-        for (let i = 0; i < local.length; i += KNOWN_FILES_AT_ONCE) {
-          await duck!.run('drop_known', [], { files: literalList(local.slice(i, i + KNOWN_FILES_AT_ONCE)) });
+        for (const files of chunksOf(local, KNOWN_FILES_AT_ONCE)) {
+          await duck!.run('drop_known', [], { files: literalList(files) });
         }
       }
       phases.end('lake_dedupe');

@@ -3,6 +3,7 @@ import os from 'node:os';
 import { ingestSource, type IngestContext, type IngestSummary } from '../lake/ingest';
 import type { LakeStore } from '../lake/lakeStore';
 import type { Source } from '../lake/sources';
+import { chunksOf } from '../lib/chunks';
 import type { Config } from '../lib/config';
 import type { Pool } from '../lib/db';
 import { describeError } from '../lib/errors';
@@ -10,6 +11,7 @@ import type { Logger } from '../lib/logger';
 import { pause } from '../lib/pause';
 import { BATCH_ENTRIES, type EventQueue, type FailedEntry, type ReceivedMessage } from '../lib/queue';
 import { querySqlFile } from '../lib/sqlFiles';
+import { keepHeapNearLive } from './heap';
 import { messageSource } from './messageSource';
 
 /**
@@ -65,8 +67,7 @@ const DELETES_AT_ONCE = 4;
 const MAX_BACKOFF_MS = 60_000;
 
 async function inGroups<T>(items: readonly T[], size: number, work: (group: T[]) => Promise<void>): Promise<void> {
-  const groups: T[][] = [];
-  for (let i = 0; i < items.length; i += size) groups.push(items.slice(i, i + size));
+  const groups = chunksOf(items, size);
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let group = groups[next++]; group !== undefined; group = groups[next++]) await work(group);
@@ -109,6 +110,8 @@ export class Consumer {
   /** Consumes until stop fires; then receives no more, flushes what it holds, deletes it, and returns. */
   async run(stop: AbortSignal): Promise<ConsumerTotals> {
     const { log, queue } = this.options;
+    // For the whole process (npm start's too): the buffers are most of what it allocates.
+    keepHeapNearLive();
     this.visibilityMs = (await queue.visibilityTimeout()) * 1000;
     if (this.stream.flushMaxAgeMs * 2 > this.visibilityMs) {
       log.warn("EVENTS_FLUSH_MAX_AGE is more than half the queue's visibility timeout: every flush will extend it", {

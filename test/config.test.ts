@@ -92,6 +92,22 @@ describe('readConfig', () => {
       expect(message).toContain(name);
     }
   });
+
+  test("the dashboard's settings: defaults, and basic auth with both variables or neither", () => {
+    expect(readConfig(noServer).web).toEqual({ host: '127.0.0.1', port: 8090, refreshSeconds: 30 });
+    expect(readConfig({ ...noServer, WEB_USER: 'ann', WEB_PASSWORD: 's3cret', WEB_PORT: '9000' }).web).toEqual({
+      host: '127.0.0.1',
+      port: 9000,
+      auth: { user: 'ann', password: 's3cret' },
+      refreshSeconds: 30,
+    });
+    expect(() => readConfig({ ...noServer, WEB_USER: 'ann' })).toThrow(
+      'WEB_USER and WEB_PASSWORD: set both (basic auth for the dashboard) or neither',
+    );
+    expect(() => readConfig({ ...noServer, WEB_PASSWORD: 'x', WEB_REFRESH_SECONDS: 'often' })).toThrow(
+      /WEB_USER and WEB_PASSWORD.*WEB_REFRESH_SECONDS="often": expected a whole number of seconds from 0 to 3600/,
+    );
+  });
 });
 
 describe('describeDatabase', () => {

@@ -113,6 +113,7 @@ function codeFiles(): string[] {
     'ads',
     'adsApi',
     'events',
+    'web',
     'bench',
     'bin',
     'data',

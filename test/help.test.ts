@@ -31,6 +31,7 @@ test('every npm command that runs a program goes through the launcher', () => {
   expect(commands.map(([name]) => name).sort()).toEqual([
     'ads-api',
     'bench',
+    'chart',
     'create-bucket',
     'events',
     'generate-data',
@@ -40,6 +41,7 @@ test('every npm command that runs a program goes through the launcher', () => {
     'migrate',
     'scheduler',
     'start',
+    'web',
   ]);
 });
 

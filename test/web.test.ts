@@ -1,5 +1,11 @@
 import type { Hono } from 'hono';
+import type { AdsPage } from '../web/ads';
 import { createReaderPool, withReader } from '../web/db';
+import type { LakePage } from '../web/lake';
+import type { LoadsPage } from '../web/loads';
+import type { LoansPage } from '../web/loans';
+import type { Overview } from '../web/overview';
+import type { RunDetail, RunsPage } from '../web/runs';
 import { createApp, type WebOptions } from '../web/app';
 import type { Pool } from '../lib/db';
 import { createTestDatabase, type TestDatabase } from './support/database';
@@ -139,11 +145,12 @@ async function get(
   return { status: response.status, text: await response.text(), headers: response.headers };
 }
 
-async function json(path: string): Promise<any> {
+/** The JSON of a page, typed as the page's data (its times are ISO strings there, not Dates). */
+async function json<T>(path: string): Promise<T> {
   const response = await get(path);
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-  return JSON.parse(response.text);
+  return JSON.parse(response.text) as T;
 }
 
 describe('every page and its JSON', () => {
@@ -157,14 +164,14 @@ describe('every page and its JSON', () => {
   });
 
   test("/api/overview: each workflow's newest run, the newest load, what fails", async () => {
-    const overview = await json('/api/overview');
-    expect(overview.workflows.map((w: any) => [w.job, w.run_id, w.status, w.rows, w.duration_ms])).toEqual([
+    const overview = await json<Overview>('/api/overview');
+    expect(overview.workflows.map((w) => [w.job, w.run_id, w.status, w.rows, w.duration_ms])).toEqual([
       ['wf_alpha', 'a3', 'succeeded', 12, 1500],
       ['wf_beta', 'b1', 'running', null, null],
     ]);
     expect(overview.lastLoad).toMatchObject({ file: 'data/missing.csv', status: 'failed', error: 'no such file' });
     expect(overview.failing).toEqual(['the last load (data/missing.csv) failed: no such file']);
-    expect(overview.freshness.map((f: any) => f.name)).toContain('default_liquidation_rolling_avg_hist');
+    expect(overview.freshness.map((f) => f.name)).toContain('default_liquidation_rolling_avg_hist');
     // a2 started on 2026-12-01, long before "the last 24 hours" of now.
     expect(overview.recentFailures).toEqual([]);
   });
@@ -178,42 +185,42 @@ describe('every page and its JSON', () => {
   });
 
   test('/api/runs: the grid, one cell per task of a run, oldest run first', async () => {
-    const runs = await json('/api/runs');
+    const runs = await json<RunsPage>('/api/runs');
     expect(runs.workflows).toEqual(['wf_alpha', 'wf_beta']);
-    const alpha = runs.grid[0];
+    const alpha = runs.grid[0]!;
     expect(alpha.job).toBe('wf_alpha');
-    expect(alpha.runs.map((r: any) => [r.run_id, r.status])).toEqual([
+    expect(alpha.runs.map((r) => [r.run_id, r.status])).toEqual([
       ['a1', 'succeeded'],
       ['a2', 'failed'],
       ['a3', 'succeeded'],
     ]);
     expect(alpha.tasks).toEqual(['plan', 'build', 'publish']);
     // a2's build: attempt 1 retried, attempt 2 failed (100 + 120 ms); a3's build: two items (5 + 7 rows).
-    expect(alpha.runs[1].cells.build).toMatchObject({
+    expect(alpha.runs[1]!.cells.build).toMatchObject({
       status: 'failed',
       attempts: 2,
       duration_ms: 220,
       error: 'boom <b>',
     });
-    expect(alpha.runs[1].cells.publish).toMatchObject({ status: 'skipped', rows: null });
-    expect(alpha.runs[2].cells.build).toMatchObject({
+    expect(alpha.runs[1]!.cells.publish).toMatchObject({ status: 'skipped', rows: null });
+    expect(alpha.runs[2]!.cells.build).toMatchObject({
       status: 'succeeded',
       rows: '12',
       executions: 2,
       duration_ms: 500,
     });
-    expect(alpha.runs[2].cells.publish).toBeUndefined();
-    expect(runs.grid[1].runs.map((r: any) => r.run_id)).toEqual(['b1']);
+    expect(alpha.runs[2]!.cells.publish).toBeUndefined();
+    expect(runs.grid[1]!.runs.map((r) => r.run_id)).toEqual(['b1']);
   });
 
   test('/api/runs filters by workflow and by status', async () => {
-    const failed = await json('/api/runs?status=failed');
+    const failed = await json<RunsPage>('/api/runs?status=failed');
     expect(failed.filter).toEqual({ workflow: null, status: 'failed' });
-    expect(failed.grid.map((g: any) => [g.job, g.runs.map((r: any) => r.run_id)])).toEqual([['wf_alpha', ['a2']]]);
-    const beta = await json('/api/runs?workflow=wf_beta');
-    expect(beta.grid.map((g: any) => g.job)).toEqual(['wf_beta']);
+    expect(failed.grid.map((g) => [g.job, g.runs.map((r) => r.run_id)])).toEqual([['wf_alpha', ['a2']]]);
+    const beta = await json<RunsPage>('/api/runs?workflow=wf_beta');
+    expect(beta.grid.map((g) => g.job)).toEqual(['wf_beta']);
     // An unknown status is no filter.
-    expect((await json('/api/runs?status=bogus')).filter.status).toBeNull();
+    expect((await json<RunsPage>('/api/runs?status=bogus')).filter.status).toBeNull();
   });
 
   test('/runs: coloured cells with a mark, a title with start, duration, rows and attempt, and a link to the run', async () => {
@@ -233,9 +240,9 @@ describe('every page and its JSON', () => {
   });
 
   test('/runs?run=… and /api/runs/:runId: the run, its tasks, its error and only its log lines', async () => {
-    const detail = await json('/api/runs/a2');
+    const detail = await json<RunDetail>('/api/runs/a2');
     expect(detail.run).toMatchObject({ run_id: 'a2', status: 'failed', error: 'task build failed: boom <b>' });
-    expect(detail.tasks.map((t: any) => [t.task, t.attempt, t.status])).toEqual([
+    expect(detail.tasks.map((t) => [t.task, t.attempt, t.status])).toEqual([
       ['plan', 1, 'succeeded'],
       ['build', 1, 'retried'],
       ['build', 2, 'failed'],
@@ -256,12 +263,12 @@ describe('every page and its JSON', () => {
   });
 
   test('/api/loads and /loads: the loads with their counts, the rejects of the newest load that has some', async () => {
-    const loads = await json('/api/loads');
-    expect(loads.loads.map((l: any) => [l.file, l.status, l.rows_read, l.rows_rejected])).toEqual([
+    const loads = await json<LoadsPage>('/api/loads');
+    expect(loads.loads.map((l) => [l.file, l.status, l.rows_read, l.rows_rejected])).toEqual([
       ['data/missing.csv', 'failed', null, null],
       ['data/hostile.csv', 'succeeded', 5, 3],
     ]);
-    expect(loads.rejects.map((r: any) => [r.line_number, r.raw_line, r.reason])).toEqual([
+    expect(loads.rejects.map((r) => [r.line_number, r.raw_line, r.reason])).toEqual([
       [2, HOSTILE_SCRIPT, 'not a date'],
       [3, HOSTILE_IMG, 'not a number'],
       [4, CONTROL_LINE, 'wrong number of fields'],
@@ -284,7 +291,7 @@ describe('every page and its JSON', () => {
   });
 
   test('/api/ads and /ads: backups, impressions and archives per day', async () => {
-    const ads = await json('/api/ads');
+    const ads = await json<AdsPage>('/api/ads');
     expect(ads).toEqual({
       days: 14,
       empty: false,
@@ -299,7 +306,7 @@ describe('every page and its JSON', () => {
   });
 
   test("/api/loans: the chart's points (gaps as null, never 0), the window, the table newest first", async () => {
-    const loans = await json('/api/loans');
+    const loans = await json<LoansPage>('/api/loans');
     expect(loans.series).toMatchObject({
       points: [
         { day: '2023-01-01', ratio: 2, rollingAvg: 2 },
@@ -309,17 +316,17 @@ describe('every page and its JSON', () => {
       window: 7,
       bucketDays: 1,
     });
-    expect(loans.rows.map((r: any) => [r.repayment_date, r.liquidation_to_default_ratio])).toEqual([
+    expect(loans.rows.map((r) => [r.repayment_date, r.liquidation_to_default_ratio])).toEqual([
       ['2023-01-03', '4'],
       ['2023-01-02', null],
       ['2023-01-01', '2'],
     ]);
     expect(loans.hasNextPage).toBe(false);
-    const range = await json('/api/loans?from=2023-01-02&to=2023-01-02');
-    expect(range.series.points).toEqual([{ day: '2023-01-02', ratio: null, rollingAvg: 2 }]);
-    expect(range.rows.map((r: any) => r.repayment_date)).toEqual(['2023-01-02']);
-    expect((await json('/api/loans?page=2')).rows).toEqual([]);
-    const wrong = await json('/api/loans?from=yesterday&page=0');
+    const range = await json<LoansPage>('/api/loans?from=2023-01-02&to=2023-01-02');
+    expect(range.series!.points).toEqual([{ day: '2023-01-02', ratio: null, rollingAvg: 2 }]);
+    expect(range.rows.map((r) => r.repayment_date)).toEqual(['2023-01-02']);
+    expect((await json<LoansPage>('/api/loans?page=2')).rows).toEqual([]);
+    const wrong = await json<LoansPage>('/api/loans?from=yesterday&page=0');
     expect(wrong.query.problems).toEqual([
       'from=yesterday is not a day (YYYY-MM-DD): ignored',
       'page=0: expected 1 to 1000; narrow from and to to see older days',
@@ -345,7 +352,7 @@ describe('every page and its JSON', () => {
   });
 
   test("/api/lake and /lake: the heat map's cells, quarantine by reason, files per day", async () => {
-    const lake = await json('/api/lake');
+    const lake = await json<LakePage>('/api/lake');
     expect(lake.heatmap).toEqual([
       { type: 'a.x', hour: `${TODAY}T01:00:00Z`, events: 15 },
       { type: 'b.y', hour: `${TODAY}T02:00:00Z`, events: 7 },
@@ -354,11 +361,11 @@ describe('every page and its JSON', () => {
       { reason: 'not_json', lines: '2', ingests: 1 },
       { reason: 'bad_id', lines: '1', ingests: 1 },
     ]);
-    expect(lake.days.map((d: any) => [d.event_date, d.content, d.types, d.partitions, d.files, d.rows])).toEqual([
+    expect(lake.days.map((d) => [d.event_date, d.content, d.types, d.partitions, d.files, d.rows])).toEqual([
       [TODAY, 'events', 2, 2, 3, '22'],
       [TODAY, 'quarantine', 0, 1, 1, '3'],
     ]);
-    expect(lake.partitions.map((p: any) => [p.event_type, p.event_hour, p.files])).toEqual([
+    expect(lake.partitions.map((p) => [p.event_type, p.event_hour, p.files])).toEqual([
       ['a.x', 1, 2],
       ['b.y', 2, 1],
     ]);

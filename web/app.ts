@@ -124,10 +124,15 @@ export function createApp(options: WebOptions): Hono {
 
   const read = <T>(work: (db: Reader) => Promise<T>): Promise<T> => withReader(options.pool, work);
 
-  /** A page: the whole document, or only its live part when the page's script asks (fragment=live). */
-  const page = (c: Context, title: string, body: Html, liveContent?: Html, charts = false) => {
-    if (c.req.query('fragment') === 'live' && liveContent !== undefined) return c.html(liveContent);
-    return c.html(layout({ path: c.req.path, title, refreshSeconds: options.refreshSeconds, charts }, body));
+  /** Whether the page's script asks for its live part only (fragment=live): no chart then. */
+  const fragment = (c: Context) => c.req.query('fragment') === 'live';
+  /**
+   * A page: the whole document, or only its live part for a fragment request. The body is a
+   * function, so that a fragment request does not draw the page's charts.
+   */
+  const page = (c: Context, title: string, liveContent: Html, body: () => Html, charts = false) => {
+    if (fragment(c)) return c.html(liveContent);
+    return c.html(layout({ path: c.req.path, title, refreshSeconds: options.refreshSeconds, charts }, body()));
   };
   const selfUrl = (c: Context) => {
     const url = new URL(c.req.url);
@@ -137,7 +142,7 @@ export function createApp(options: WebOptions): Hono {
 
   app.get('/', async (c) => {
     const content = renderOverview(await read(readOverview));
-    return page(c, 'Overview', live(selfUrl(c), content), content);
+    return page(c, 'Overview', content, () => live(selfUrl(c), content));
   });
   app.get('/api/overview', async (c) => c.json(await read(readOverview)));
 
@@ -152,8 +157,9 @@ export function createApp(options: WebOptions): Hono {
     return page(
       c,
       'Runs',
-      html`${renderFilter(runs)}${renderLegend()}${live(selfUrl(c), grid)}${renderRunDetail(detail, runId)}${renderDurations(runs)}`,
       grid,
+      () =>
+        html`${renderFilter(runs)}${renderLegend()}${live(selfUrl(c), grid)}${renderRunDetail(detail, runId)}${renderDurations(runs)}`,
       true,
     );
   });
@@ -180,19 +186,16 @@ export function createApp(options: WebOptions): Hono {
 
   app.get('/loads', async (c) => {
     const content = renderLoads(await read((db) => readLoads(db, c.req.query('load'))));
-    return page(c, 'Loads', live(selfUrl(c), content), content);
+    return page(c, 'Loads', content, () => live(selfUrl(c), content));
   });
   app.get('/api/loads', async (c) => c.json(await read((db) => readLoads(db, c.req.query('load')))));
 
   app.get('/loans', async (c) => {
-    const data = await read((db) =>
-      readLoans(
-        db,
-        parseLoansQuery((name) => c.req.query(name)),
-      ),
-    );
+    const query = parseLoansQuery((name) => c.req.query(name));
+    // A refresh of the table only reads no chart: its points cost most of the page's time.
+    const data = await read((db) => readLoans(db, query, { chart: !fragment(c) }));
     const days = renderLoansTable(data);
-    return page(c, 'Loans', html`${renderLoansChart(data)}${live(selfUrl(c), days)}`, days, true);
+    return page(c, 'Loans', days, () => html`${renderLoansChart(data)}${live(selfUrl(c), days)}`, true);
   });
   app.get('/api/loans', async (c) =>
     c.json(
@@ -208,13 +211,13 @@ export function createApp(options: WebOptions): Hono {
   app.get('/lake', async (c) => {
     const data = await read(readLake);
     const tables = renderLakeTables(data);
-    return page(c, 'Lake', html`${renderLakeChart(data)}${live(selfUrl(c), tables)}`, tables, true);
+    return page(c, 'Lake', tables, () => html`${renderLakeChart(data)}${live(selfUrl(c), tables)}`, true);
   });
   app.get('/api/lake', async (c) => c.json(await read(readLake)));
 
   app.get('/ads', async (c) => {
     const content = renderAds(await read(readAds));
-    return page(c, 'Ads', live(selfUrl(c), content), content);
+    return page(c, 'Ads', content, () => live(selfUrl(c), content));
   });
   app.get('/api/ads', async (c) => c.json(await read(readAds)));
 

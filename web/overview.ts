@@ -1,20 +1,12 @@
 import { html } from 'hono/html';
 import type { Reader } from './db';
+import type { RunRow } from './runs';
 import { count, durationText, status, table, time, type Html } from './view';
 
 /** The Overview page: each workflow's last run, the last load, how fresh each table is, what fails. */
 
-export interface WorkflowLastRun {
-  job: string;
-  run_id: string;
-  trigger: string;
-  status: string;
-  rows: number | null;
-  started_at: Date;
-  finished_at: Date | null;
-  duration_ms: number | null;
-  error: string | null;
-}
+/** A workflow's newest run. */
+export type WorkflowLastRun = RunRow;
 
 export interface LastLoad {
   load_id: string;
@@ -40,9 +32,14 @@ export interface Freshness {
 
 export interface RecentFailure {
   job: string;
+  /** At most FAILURES_COUNTED: more shows as that many and more. */
   runs: number;
   last_failed_at: Date;
 }
+
+/** Failed runs of the last 24 hours counted per workflow, at most. */
+export const FAILURES_COUNTED = 25;
+const DAY_MS = 86_400_000;
 
 export interface Overview {
   workflows: WorkflowLastRun[];
@@ -55,10 +52,19 @@ export interface Overview {
 }
 
 export async function readOverview(db: Reader): Promise<Overview> {
-  const workflows = await db.rows<WorkflowLastRun>('workflow_last_runs.sql');
+  // The newest run of each workflow: the Runs grid's query, one run each.
+  const workflows = await db.rows<WorkflowLastRun>('recent_runs.sql', [null, null, 1]);
   const lastLoad = (await db.row<LastLoad>('last_load.sql')) ?? null;
   const freshness = await db.rows<Freshness>('freshness.sql');
-  const recentFailures = await db.rows<RecentFailure>('recent_failures.sql');
+  // Each workflow's last failed runs (the grid's query again), those of the last 24 hours counted.
+  const failed = await db.rows<WorkflowLastRun>('recent_runs.sql', [null, 'failed', FAILURES_COUNTED]);
+  const since = Date.now() - DAY_MS;
+  const recentFailures: RecentFailure[] = [];
+  for (const run of failed.filter((r) => r.started_at.getTime() > since)) {
+    const known = recentFailures.find((f) => f.job === run.job);
+    if (known === undefined) recentFailures.push({ job: run.job, runs: 1, last_failed_at: run.started_at });
+    else known.runs += 1;
+  }
   const failing = [
     ...workflows
       .filter((run) => run.status === 'failed')
@@ -86,7 +92,8 @@ export function renderOverview(data: Overview): Html {
     'workflows',
     ['workflow', 'last run', 'status', 'trigger', 'started', 'duration', 'rows', 'failed in 24 h'],
     data.workflows.map((run) => {
-      const failures = data.recentFailures.find((f) => f.job === run.job)?.runs ?? 0;
+      const found = data.recentFailures.find((f) => f.job === run.job)?.runs ?? 0;
+      const failures = found >= FAILURES_COUNTED ? `${FAILURES_COUNTED}+` : String(found);
       return html`<tr data-status="${run.status}">
         <th scope="row"><a href="${runsLink(run.job)}">${run.job}</a></th>
         <td>
@@ -98,7 +105,7 @@ export function renderOverview(data: Overview): Html {
         <td class="num">${durationText(run.duration_ms)}</td>
         <td class="num">${count(run.rows)}</td>
         <td class="num">
-          ${failures === 0 ? '0' : html`<a href="${`/runs?workflow=${encodeURIComponent(run.job)}&status=failed`}">${failures}</a>`}
+          ${found === 0 ? '0' : html`<a href="${`/runs?workflow=${encodeURIComponent(run.job)}&status=failed`}">${failures}</a>`}
         </td>
       </tr>`;
     }),

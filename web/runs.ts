@@ -11,6 +11,7 @@ import {
   status,
   statusMark,
   STATUS_MARKS,
+  scrollBox,
   table,
   time,
   type Html,
@@ -27,7 +28,7 @@ export const RUN_STATUSES = ['running', 'succeeded', 'failed'] as const;
 export const RUNS_PER_WORKFLOW = 25;
 const TASKS_PER_RUN = 1000;
 /** Runs on the durations chart. */
-export const DURATION_RUNS = 500;
+export const DURATION_RUNS = 200;
 /** The workflow charted when the filter names none. */
 const DEFAULT_CHARTED = 'default_liquidation_rolling_avg_hist';
 
@@ -93,7 +94,8 @@ export function parseRunsFilter(query: (name: string) => string | undefined): Ru
 }
 
 export async function readRuns(db: Reader, filter: RunsFilter): Promise<RunsPage> {
-  const workflows = (await db.rows<{ job: string }>('workflows.sql')).map((row) => row.job);
+  // Every workflow that has run, for the filter's choices: the newest run of each.
+  const workflows = (await db.rows<RunRow>('recent_runs.sql', [null, null, 1])).map((row) => row.job);
   const runs = await db.rows<RunRow>('recent_runs.sql', [filter.workflow, filter.status, RUNS_PER_WORKFLOW]);
   const cells = await db.rows<TaskCell>('task_cells.sql', [runs.map((run) => run.run_id)]);
   const byRun = new Map<string, TaskCell[]>();
@@ -224,11 +226,12 @@ function renderGrid(filter: RunsFilter, grid: WorkflowGrid): Html {
         })}
       </tr>`,
   );
-  return html`<div class="table-wrap">
-    <table class="grid" id="grid-${grid.job}" data-workflow="${grid.job}">
+  return scrollBox(
+    `runs of ${grid.job}`,
+    html`<table class="grid" id="grid-${grid.job}" data-workflow="${grid.job}">
       <caption>
         <a href="${runsUrl({ ...filter, workflow: grid.job })}">${grid.job}</a>
-        <span class="muted">— ${grid.runs.length} runs, oldest left</span>
+        <span class="muted">— ${grid.runs.length} ${grid.runs.length === 1 ? 'run' : 'runs, oldest left'}</span>
       </caption>
       <thead>
         <tr>
@@ -243,8 +246,8 @@ function renderGrid(filter: RunsFilter, grid: WorkflowGrid): Html {
         </tr>
         ${taskRows}
       </tbody>
-    </table>
-  </div>`;
+    </table>`,
+  );
 }
 
 export function renderFilter(page: RunsPage): Html {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { EChartsOption } from 'echarts';
 import { html, raw } from 'hono/html';
 import { renderSvg } from '../charts/render';
@@ -146,10 +147,19 @@ export function rawText(text: string): Html {
 }
 
 /** A table with a header; rows already rendered; a sentence instead when there are none. */
+/**
+ * The box a wide table scrolls sideways in. Focusable and named, so that a keyboard can scroll it
+ * too (axe's scrollable-region-focusable).
+ */
+export function scrollBox(label: string, content: Html): Html {
+  return html`<div class="table-wrap" tabindex="0" role="region" aria-label="${label}">${content}</div>`;
+}
+
 export function table(id: string, headers: readonly string[], rows: Html[], empty: string): Html {
   if (rows.length === 0) return html`<p class="empty" id="${id}-empty">${empty}</p>`;
-  return html`<div class="table-wrap">
-    <table id="${id}">
+  return scrollBox(
+    `${id.replace(/-/g, ' ')} table`,
+    html` <table id="${id}">
       <thead>
         <tr>
           ${headers.map((h) => html`<th scope="col">${h}</th>`)}
@@ -158,8 +168,8 @@ export function table(id: string, headers: readonly string[], rows: Html[], empt
       <tbody>
         ${rows}
       </tbody>
-    </table>
-  </div>`;
+    </table>`,
+  );
 }
 
 /** JSON inside a <script type="application/json">, which the browser never runs: `<` escaped so that no text ends the block. */
@@ -175,6 +185,27 @@ export function jsonBlock(id: string, value: unknown): Html {
   </script>`;
 }
 
+// Drawing a chart of 1,000 points costs about 100 ms, and most requests of a page draw the same
+// one again (a full refresh rewrites the table every minute with the same numbers): the last
+// few drawings, by the hash of what they were drawn from.
+const DRAWINGS_KEPT = 16;
+const drawings = new Map<string, string>();
+
+function drawnSvg(option: EChartsOption, size: { width: number; height: number }): string {
+  const key = createHash('sha256')
+    .update(JSON.stringify([option, size]))
+    .digest('hex');
+  let drawing = drawings.get(key);
+  if (drawing === undefined) {
+    drawing = Buffer.from(renderSvg(option, size)).toString('base64');
+    if (drawings.size >= DRAWINGS_KEPT) drawings.delete(drawings.keys().next().value!);
+  } else {
+    drawings.delete(key);
+  }
+  drawings.set(key, drawing);
+  return drawing;
+}
+
 /**
  * A chart as the server draws it (charts/render.ts), the same as `npm run chart` writes, shown
  * as an image with no JavaScript; its option in a JSON block, which the page's script hands to
@@ -183,7 +214,7 @@ export function jsonBlock(id: string, value: unknown): Html {
  * the server's files only) would refuse, and as an image it can run nothing.
  */
 export function chart(id: string, option: EChartsOption, size: { width: number; height: number }, alt: string): Html {
-  const svg = Buffer.from(renderSvg(option, size)).toString('base64');
+  const svg = drawnSvg(option, size);
   return html`<figure class="chart" id="${id}" data-option="${id}-option">
     <img
       class="chart-svg"

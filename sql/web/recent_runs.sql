@@ -1,7 +1,9 @@
--- The Runs grid: the newest runs of each workflow, or of one. $1: workflow or NULL for all,
--- $2: status (running, succeeded, failed) or NULL for any, $3: runs per workflow. The workflows
--- come from skipping through job_runs_job_started_at, as in workflow_last_runs.sql, and each
--- one's runs from the same index.
+-- The newest runs of each workflow, or of one: the Runs grid (25 each), and with $3 = 1 the
+-- Overview's last run of each workflow and the Runs filter's workflows. $1: workflow or NULL for
+-- all, $2: status (running, succeeded, failed) or NULL for any, $3: runs per workflow. The
+-- workflows are the job names of job_runs, found by skipping through the index
+-- job_runs_job_started_at (one probe per workflow instead of a scan of every run), and each one's
+-- runs come from the same index.
 WITH RECURSIVE jobs (job) AS (
   (SELECT job FROM job_runs ORDER BY job LIMIT 1)
   UNION ALL
