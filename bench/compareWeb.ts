@@ -10,7 +10,8 @@ import { defineWorkflows } from '../scheduler/workflows';
 import { ADS_DAYS } from '../web/ads';
 import { HEATMAP_HOURS } from '../web/lake';
 import { REJECTS_SHOWN } from '../web/loads';
-import { ROWS_PER_PAGE } from '../web/loans';
+import { CHART_POINTS, MAX_PAGE, ROWS_PER_PAGE } from '../web/loans';
+import { FAILURES_COUNTED } from '../web/overview';
 import { DURATION_RUNS, RUNS_PER_WORKFLOW } from '../web/runs';
 import { queryBenchSql } from './benchSql';
 import { commandEnv } from './commands';
@@ -34,7 +35,6 @@ export const WEB_WORKFLOW = 'default_liquidation_rolling_avg_hist';
 export const WEB_ZOOM_DAYS = 365;
 
 // What the pages ask for that web/ does not export: the same numbers as there.
-const CHART_POINTS = 2000; // charts/ratioSeries.ts, readRatioSeries's maxPoints
 const TASKS_PER_RUN = 1000; // web/runs.ts
 const LOADS_SHOWN = 20; // web/loads.ts
 const HEATMAP_TYPES = 30; // web/lake.ts
@@ -58,18 +58,25 @@ const LAKE_TYPES = 40;
 /** The newest runs that have lines in the bench's cron.log. */
 const LOGGED_RUNS = 2000;
 
-/** One SQL file of a page with the values the page binds, for psql's side. */
+/** One SQL file of a page with the values the page binds, for psql's side; of each view when they change. */
 interface Statement {
   file: string;
-  values: unknown[];
+  values: unknown[] | ((view: number) => unknown[]);
 }
+
+/** A URL, or one per view (warm-ups counted) for a page asked for anew each time. */
+type PageUrl = string | ((view: number) => string);
 
 interface PageSpec {
   page: string;
   /** The HTML page and its JSON twin. */
-  urls: string[];
+  urls: PageUrl[];
   statements: Statement[];
 }
+
+const urlOf = (url: PageUrl, view: number): string => (typeof url === 'string' ? url : url(view));
+const valuesOf = (statement: Statement, view: number): unknown[] =>
+  typeof statement.values === 'function' ? statement.values(view) : statement.values;
 
 /** The workflows as the scheduler defines them, their tasks in the order they run, for bench/sql/web_runs.sql. */
 function workflowsJson(): string {
@@ -151,36 +158,51 @@ async function pageSpecs(db: BenchDatabase): Promise<{ specs: PageSpec[]; zoom: 
   ).rows;
   const selected = loads.find((load) => (load.rows_rejected ?? 0) > 0);
   const rejectsOf = selected === undefined ? null : (selected.unchanged_since_load_id ?? selected.load_id);
-  const loans = (range: [string | null, string | null]): Statement[] => [
-    { file: 'charts/ratio_series.sql', values: [...range, CHART_POINTS] },
+  const loans = (range: (view: number) => [string | null, string | null], page = 1): Statement[] => [
+    { file: 'charts/ratio_series.sql', values: (view) => [...range(view), CHART_POINTS] },
     { file: 'charts/ratio_window.sql', values: [] },
     { file: 'web/rolling_average_state.sql', values: [] },
-    { file: 'web/loans_page.sql', values: [...range, ROWS_PER_PAGE + 1, 0] },
+    { file: 'web/loans_page.sql', values: (view) => [...range(view), ROWS_PER_PAGE + 1, (page - 1) * ROWS_PER_PAGE] },
   ];
+  // A range the chart has not been drawn for: the server keeps its last 16 drawings.
+  const shifted = (view: number): [string, string] => [addDays(from, -view), addDays(last, -view)];
   const runs = async (workflow: string | null, status: string | null): Promise<Statement[]> => [
-    { file: 'web/workflows.sql', values: [] },
+    // The filter's workflows: the newest run of each.
+    { file: 'web/recent_runs.sql', values: [null, null, 1] },
     { file: 'web/recent_runs.sql', values: [workflow, status, RUNS_PER_WORKFLOW] },
     { file: 'web/task_cells.sql', values: [await runIds(workflow, status)] },
     { file: 'charts/run_durations.sql', values: [workflow ?? WEB_WORKFLOW, DURATION_RUNS] },
   ];
   const filter = new URLSearchParams({ workflow: WEB_WORKFLOW, status: 'failed' }).toString();
-  const zoom = new URLSearchParams({ from, to: last }).toString();
+  const zoom = rangeQuery(from, last);
   return {
     zoom: { from, to: last },
     specs: [
       {
         page: 'Overview',
         urls: ['/', '/api/overview'],
-        statements: ['workflow_last_runs', 'last_load', 'freshness', 'recent_failures'].map((name) => ({
-          file: `web/${name}.sql`,
-          values: [],
-        })),
+        statements: [
+          { file: 'web/recent_runs.sql', values: [null, null, 1] },
+          { file: 'web/last_load.sql', values: [] },
+          { file: 'web/freshness.sql', values: [] },
+          { file: 'web/recent_runs.sql', values: [null, 'failed', FAILURES_COUNTED] },
+        ],
       },
-      { page: 'Loans', urls: ['/loans', '/api/loans'], statements: loans([null, null]) },
+      { page: 'Loans', urls: ['/loans', '/api/loans'], statements: loans(() => [null, null]) },
       {
         page: `Loans, the last ${WEB_ZOOM_DAYS} days`,
         urls: [`/loans?${zoom}`, `/api/loans?${zoom}`],
-        statements: loans([from, last]),
+        statements: loans(() => [from, last]),
+      },
+      {
+        page: `Loans, ${WEB_ZOOM_DAYS} days a day earlier each time (the chart drawn anew)`,
+        urls: [(view) => `/loans?${rangeQuery(...shifted(view))}`],
+        statements: loans(shifted),
+      },
+      {
+        page: `Loans, the deepest page (${MAX_PAGE})`,
+        urls: [`/loans?page=${MAX_PAGE}`, `/api/loans?page=${MAX_PAGE}`],
+        statements: loans(() => [null, null], MAX_PAGE),
       },
       { page: 'Runs', urls: ['/runs', '/api/runs'], statements: await runs(null, null) },
       {
@@ -226,6 +248,14 @@ async function pageSpecs(db: BenchDatabase): Promise<{ specs: PageSpec[]; zoom: 
   };
 }
 
+function addDays(day: string, days: number): string {
+  const date = new Date(`${day.padStart(10, '0')}T00:00:00Z`);
+  date.setUTCDate(date.getUTCDate() + days);
+  return date.toISOString().slice(0, 10);
+}
+
+const rangeQuery = (from: string, to: string): string => new URLSearchParams({ from, to }).toString();
+
 /** A value as an SQL literal in psql's EXECUTE: NULL, a number, a quoted text, a text[] literal. */
 function literal(value: unknown): string {
   if (value === null) return 'NULL';
@@ -249,9 +279,10 @@ function psqlScript(statements: readonly Statement[], runs: number): string {
     ...statements.map((s, i) => `PREPARE page_${i} AS\n${readSql(s.file).trimEnd().replace(trailing, '')};`),
     '\\timing on',
   ];
-  for (let run = 0; run < runs; run += 1) {
+  for (let view = 0; view < runs; view += 1) {
     for (const [i, s] of statements.entries()) {
-      lines.push(`EXECUTE page_${i}${s.values.length === 0 ? '' : `(${s.values.map(literal).join(', ')})`};`);
+      const values = valuesOf(s, view);
+      lines.push(`EXECUTE page_${i}${values.length === 0 ? '' : `(${values.map(literal).join(', ')})`};`);
     }
   }
   return `${lines.join('\n')}\n`;
@@ -281,7 +312,7 @@ async function timePsql(ctx: BenchContext, db: BenchDatabase, spec: PageSpec, fi
 /** One URL `requests` times after `warmups`, in turn, on the same keep-alive connection. */
 async function timeUrl(
   base: string,
-  url: string,
+  url: PageUrl,
   warmups: number,
   requests: number,
 ): Promise<Omit<WebPageResult, 'page' | 'psqlMs'>> {
@@ -290,11 +321,13 @@ async function timeUrl(
   let bytes = 0;
   for (let i = 0; i < warmups + requests; i += 1) {
     const started = performance.now();
-    const response = await fetch(new URL(url, base));
+    const response = await fetch(new URL(urlOf(url, i), base));
     const body = await response.arrayBuffer();
     const elapsed = performance.now() - started;
     if (response.status !== 200) {
-      throw new Error(`GET ${url} answered ${response.status}: ${Buffer.from(body).toString('utf8').slice(0, 200)}`);
+      throw new Error(
+        `GET ${urlOf(url, i)} answered ${response.status}: ${Buffer.from(body).toString('utf8').slice(0, 200)}`,
+      );
     }
     if (i < warmups) continue;
     clientMs.push(elapsed);
@@ -302,7 +335,7 @@ async function timeUrl(
     if (timing !== undefined) serverMs.push(Number(timing));
     bytes = body.byteLength;
   }
-  return { url, clientMs, serverMs, bytes };
+  return { url: typeof url === 'string' ? url : `${urlOf(url, warmups)} …`, clientMs, serverMs, bytes };
 }
 
 async function waitForHealth(base: string, exited: () => string | undefined): Promise<void> {
@@ -360,7 +393,7 @@ export async function compareWeb(ctx: BenchContext, workDir: string): Promise<We
         const timed = await timeUrl(base, url, ctx.settings.webWarmups, ctx.settings.webRequests);
         result.pages.push({ page: spec.page, psqlMs, ...timed });
         const median = [...timed.clientMs].sort((a, b) => a - b)[Math.floor(timed.clientMs.length / 2)] ?? NaN;
-        ctx.progress(`web: ${url}: median ${median.toFixed(1)} ms at the client`);
+        ctx.progress(`web: ${timed.url}: median ${median.toFixed(1)} ms at the client`);
       }
     }
     if (server.pid !== undefined) result.peakRssBytes = readStatusBytes(server.pid, 'VmHWM');
