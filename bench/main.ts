@@ -7,6 +7,7 @@ import { compareIncremental, compareRebuild, INCREMENTAL_PARAMS, jobRefuses } fr
 import { compareAdsArchive } from './compareAdsArchive';
 import { compareLake } from './compareLake';
 import { compareStream } from './compareStream';
+import { compareWeb } from './compareWeb';
 import { compareLoader, compareReload } from './compareLoader';
 import { describeMachine, psqlVersion } from './machine';
 import { killRunningProcesses } from './measureProcess';
@@ -33,7 +34,7 @@ function progress(line: string): void {
 }
 
 /** The comparisons that need psql: without it the run cannot start. */
-const NEEDS_PSQL: readonly ComparisonName[] = ['loader', 'rebuild', 'ads-archive'];
+const NEEDS_PSQL: readonly ComparisonName[] = ['loader', 'rebuild', 'ads-archive', 'web'];
 
 async function measure<T>(
   settings: BenchSettings,
@@ -104,6 +105,7 @@ async function run(settings: BenchSettings, tempRoot: string, interrupted: Abort
       adsArchive: { status: 'not selected' },
       lake: { status: 'not selected' },
       stream: { status: 'not selected' },
+      web: { status: 'not selected' },
     };
     if (settings.only.has('incremental') && !interrupted.aborted) {
       const why = await jobRefuses(await server.createDatabase('incremental_check'), INCREMENTAL_PARAMS);
@@ -137,6 +139,7 @@ async function run(settings: BenchSettings, tempRoot: string, interrupted: Abort
       () => compareStream(ctx, path.join(tempRoot, 'stream')),
       interrupted,
     );
+    results.web = await measure(settings, 'web', () => compareWeb(ctx, path.join(tempRoot, 'web')), interrupted);
     if (interrupted.aborted) return 130;
     const body = renderReport(
       {
@@ -186,7 +189,7 @@ const HELP: Usage = {
   description: [
     'Runs each comparison (default: all) as a person types the commands, A, B, A, B …, against its own',
     'PostgreSQL, and writes the medians, ratios and targets to bench/RESULTS.md. The full run takes',
-    'about 19 minutes on 2 cores plus about 25 for lake (8.6 with BENCH_PAIRS=1) and about 20 for stream.',
+    'about 19 minutes on 2 cores plus about 25 for lake (8.6 with BENCH_PAIRS=1), about 20 for stream and a few for web.',
     'Progress on stderr; Ctrl-C stops it and removes what it created.',
   ].join('\n'),
   options: [
@@ -205,6 +208,11 @@ const HELP: Usage = {
       'stream: seconds per step of the step-up, doubling from the steady rate up to this one (60, 128000)',
     ],
     ['BENCH_STREAM_RAW_MESSAGES', 'stream: messages the bare receive+delete loop drains (20000)'],
+    [
+      'BENCH_WEB_RUNS, BENCH_WEB_DAYS, BENCH_WEB_ADS_ROWS',
+      'web: runs in job_runs, days in the rolling average, impressions in ads (10000, 2000000, 200000)',
+    ],
+    ['BENCH_WEB_REQUESTS', 'web: requests timed per URL, after 3 not timed (20)'],
     ['BENCH_RESULTS', 'the report to write (bench/RESULTS.md)'],
     ['BENCH_PSQL', 'the psql of the reference commands (psql)'],
     ['DATABASE_URL, or PGHOST and PG*', 'a server to use (the role needs CREATEDB) instead of an embedded one'],

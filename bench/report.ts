@@ -6,6 +6,7 @@ import { definedValues, median, percentile, type Sample } from './pairs';
 import { ADS_DAY_QUERY } from './compareAdsArchive';
 import { LAKE_DAY, QUERY_HOURS, SMALL_FILES } from './compareLake';
 import { BACKLOG_SECONDS } from './compareStream';
+import { WEB_WORKFLOW, WEB_ZOOM_DAYS } from './compareWeb';
 import type {
   AdsArchiveResult,
   BackToBack,
@@ -19,6 +20,7 @@ import type {
   SoakResult,
   StreamResult,
   StreamStep,
+  WebPageResult,
 } from './results';
 import { COMPARISONS, LOANS_CSV_REFRESHES, SOAK_REFRESHES, type BenchSettings, type ComparisonName } from './settings';
 
@@ -71,6 +73,8 @@ const TARGET = {
   // flush age plus this, and the consumer's memory flat (last minute's max against the second's).
   streamLagSlackMs: 10_000,
   streamRssGrowth: 1.1,
+  // Issue 13: every page of the dashboard, HTML and JSON, with 10,000 runs and 2,000,000 days.
+  webPageMs: 200,
 };
 
 const MB = 1048576;
@@ -1350,6 +1354,116 @@ function streamSection(input: ReportInput, summary: string[][]): string {
   );
 }
 
+/** Median / p95 of a list of milliseconds, one decimal. */
+function medianP95(values: readonly number[]): string {
+  if (values.length === 0) return '—';
+  return `${median(values).toFixed(1)} / ${percentile(values, 0.95).toFixed(1)} ms`;
+}
+
+/** Judged on the time at the client, which holds the server's own time and the loopback: its p95, and so its median too. */
+function webPageOk(page: WebPageResult): boolean | undefined {
+  return page.clientMs.length === 0 ? undefined : percentile(page.clientMs, 0.95) < TARGET.webPageMs;
+}
+
+function webSection(input: ReportInput, summary: string[][]): string {
+  const outcome = input.results.web;
+  const { settings } = input;
+  const what = `dashboard pages at ${n(settings.webRuns)} runs and ${n(settings.webDays)} days`;
+  const head =
+    "## 12. The dashboard's pages\n\n" +
+    '`node dist/web/main.js` (what `npm run web` runs) on 127.0.0.1, `DATABASE_URL` at a database seeded by ' +
+    'bench/sql/web_*.sql: `BENCH_WEB_RUNS` runs in `job_runs` with their `task_runs`, spread over the workflows ' +
+    'of scheduler/workflows/ in proportion to their default schedules (6% of them failed, after a retry, with an ' +
+    'error; the newest still running; a fan-out task has 3 items), `BENCH_WEB_DAYS` days in ' +
+    '`default_liquidation_rolling_avg_hist` from 0001-01-01 (the migrated table: fillfactor 50, its primary key; ' +
+    'one day in 25 without a ratio) with its state row, loads with rejects, `BENCH_WEB_ADS_ROWS` impressions over ' +
+    "the last 14 days with their backups and archives, a week of the lake's catalog, and a cron.log with lines of " +
+    `the newest runs; then VACUUM ANALYZE. Each URL is asked for ${settings.webWarmups} times (not timed), then ` +
+    `${settings.webRequests} times in turn by Node's fetch on one keep-alive connection: **client** = from the fetch to ` +
+    "the body's last byte; **server** = the server's own time, its `Server-Timing: app;dur=` header (its first " +
+    'middleware, around everything else: reading, rendering, headers). **psql** = what the database alone costs: ' +
+    "the page's statements (its sql/web/ and sql/charts/ files) with the same values, after the dashboard's " +
+    'session setup (sql/web/read_only_session.sql), PREPAREd once and EXECUTEd ' +
+    `${settings.webWarmups} + ${settings.webRequests} times in one \`psql -X -f\` session, each planned for its values ` +
+    "(`plan_cache_mode = force_custom_plan`, as the dashboard's unnamed statements are), the \\timing of a page " +
+    "view's statements summed; the warm-ups left out. Zoomed: " +
+    `the last ${WEB_ZOOM_DAYS} days of the table. The run detail is of the newest failed run of \`${WEB_WORKFLOW}\`. ` +
+    `The target reads the time at the client, its p95 (and so its median): < ${TARGET.webPageMs} ms for every URL.\n\n`;
+  const missing = notMeasured(outcome);
+  if (missing !== undefined || outcome.status !== 'measured') {
+    summary.push(['12', what, `< ${TARGET.webPageMs} ms each, p95 at the client`, '—', '—']);
+    return head + missing;
+  }
+  const r = outcome.value;
+  const seeded =
+    r.seeded === undefined
+      ? ''
+      : table(
+          [
+            'runs (failed) / workflows',
+            'task runs',
+            'days (without a ratio)',
+            'rolling average, table + index',
+            'loads / rejected lines',
+            'ads rows',
+            'lake catalog files',
+            'seeding (not timed)',
+          ],
+          [
+            [
+              `${n(r.seeded.runs)} (${n(r.seeded.failedRuns)}) / ${n(r.seeded.workflows)}`,
+              n(r.seeded.taskRuns),
+              `${n(r.seeded.days)} (${n(r.seeded.daysWithoutRatio)})`,
+              mb(r.seeded.rollingAverageBytes),
+              `${n(r.seeded.loads)} / ${n(r.seeded.rejects)}`,
+              n(r.seeded.ads),
+              n(r.seeded.lakeFiles),
+              s(r.seeded.seedMs),
+            ],
+          ],
+        ) + '\n\n';
+  const rows = r.pages.map((page) => [
+    page.page,
+    `\`${page.url}\``,
+    medianP95(page.psqlMs),
+    medianP95(page.clientMs),
+    medianP95(page.serverMs),
+    ms(median(page.clientMs) - median(page.psqlMs)),
+    size(page.bytes),
+    pass(webPageOk(page)),
+  ]);
+  const judged = r.pages.filter((page) => webPageOk(page) !== undefined);
+  const slowest = [...judged].sort((a, b) => percentile(b.clientMs, 0.95) - percentile(a.clientMs, 0.95))[0];
+  const misses = judged.filter((page) => webPageOk(page) === false);
+  const complete = r.error === undefined && judged.length === r.pages.length && r.pages.length > 0;
+  summary.push([
+    '12',
+    what,
+    `< ${TARGET.webPageMs} ms each, p95 at the client`,
+    slowest === undefined
+      ? '—'
+      : `slowest \`${slowest.url}\`: p95 ${percentile(slowest.clientMs, 0.95).toFixed(1)} ms ` +
+        `(server ${percentile(slowest.serverMs, 0.95).toFixed(1)} ms)` +
+        (misses.length === 0 ? '' : `; ${misses.length} of ${judged.length} URLs over`),
+    complete ? pass(misses.length === 0) : '—',
+  ]);
+  const pagesTable = table(
+    [
+      'page',
+      'URL',
+      'psql, median / p95',
+      'client, median / p95',
+      'server, median / p95',
+      'client − psql (medians)',
+      'body',
+      `target < ${TARGET.webPageMs} ms (client p95)`,
+    ],
+    rows,
+  );
+  const memory = `\n\nPeak RSS of the server process (VmHWM, at the end of the section): ${mb(r.peakRssBytes)}.`;
+  return head + seeded + pagesTable + memory + sizeError(r);
+}
+
 function machineSection(input: ReportInput): string {
   const m = input.machine;
   const { settings } = input;
@@ -1373,6 +1487,12 @@ function machineSection(input: ReportInput): string {
           `${n(settings.streamRate)} events/s for ${n(settings.streamSeconds)} s (BENCH_STREAM_RATE, BENCH_STREAM_SECONDS); ` +
             `steps of ${settings.streamStepSeconds} s up to ${n(settings.streamMaxRate)} events/s; ` +
             `${n(settings.streamRawMessages)} messages for the raw limit`,
+        ],
+        [
+          'web',
+          `${n(settings.webRuns)} runs, ${n(settings.webDays)} days, ${n(settings.webAdsRows)} ads rows ` +
+            `(BENCH_WEB_RUNS, BENCH_WEB_DAYS, BENCH_WEB_ADS_ROWS); ${settings.webRequests} requests per URL after ` +
+            `${settings.webWarmups} not timed (BENCH_WEB_REQUESTS)`,
         ],
         [
           'job settings',
@@ -1411,6 +1531,7 @@ const SECTIONS: readonly {
   { key: 'ads-archive', comparisons: ['ads-archive'], headings: ['9'], items: ['9'], render: adsArchiveSection },
   { key: 'lake', comparisons: ['lake'], headings: ['10'], items: ['10'], render: lakeSection },
   { key: 'stream', comparisons: ['stream'], headings: ['11'], items: ['11'], render: streamSection },
+  { key: 'web', comparisons: ['web'], headings: ['12'], items: ['12'], render: webSection },
 ];
 
 const sectionBegin = (key: string, runAt: string): string => `<!-- bench:section ${key} ${runAt} -->`;
@@ -1530,7 +1651,7 @@ export function renderReport(input: ReportInput, previous = ''): string {
       partialNote(input, kept),
     machineSection(input),
     `${TARGETS_HEADING}\n\n` +
-      `Judged at ${n(middle(input.settings))} rows (days for 4 to 6; ${n(input.settings.adsRows)} rows of one day for 9; ${n(input.settings.lakeEvents)} generated events for 10; ${n(input.settings.streamRate)} events/s for ${n(input.settings.streamSeconds)} s for 11) on the median of the pair ratios, of wall times; for 5 also of the durations the job recorded (what a scheduled run costs: the scheduler runs it in its own process, without starting Node); 6 on those durations and sizes, as its section says.\n\n` +
+      `Judged at ${n(middle(input.settings))} rows (days for 4 to 6; ${n(input.settings.adsRows)} rows of one day for 9; ${n(input.settings.lakeEvents)} generated events for 10; ${n(input.settings.streamRate)} events/s for ${n(input.settings.streamSeconds)} s for 11; ${n(input.settings.webRuns)} runs and ${n(input.settings.webDays)} days for 12) on the median of the pair ratios, of wall times; for 5 also of the durations the job recorded (what a scheduled run costs: the scheduler runs it in its own process, without starting Node); 6 on those durations and sizes and 12 on each page's p95, as their sections say.\n\n` +
       [tableLine(header), tableLine(header.map(() => '---')), ...summaryLines].join('\n'),
     ...sections,
     '## How it was measured\n\n' +
@@ -1541,7 +1662,7 @@ export function renderReport(input: ReportInput, previous = ''): string {
       "and CHECKPOINT runs before each so that one run does not pay for the previous one's writes " +
       '(not in 6, whose refreshes run back to back on purpose).\n' +
       `- Data: bench/generateData.ts, seeded; consecutive days from 0001-01-01; past ${n(input.settings.maxDays)} rows the days repeat. ` +
-      'The lake (10) and the stream (11): the seeded event generator, events/.\n' +
+      'The lake (10) and the stream (11): the seeded event generator, events/. The dashboard (12): bench/sql/web_*.sql.\n' +
       '- Rerun: `npm run bench` (all), `npm run bench -- loader rebuild` (some: the sections of the others are kept), ' +
       '`BENCH_QUICK=1` (smoke test). See docs/performance.md.',
     END,

@@ -328,6 +328,51 @@ export interface StreamResult {
   raw: StreamRawPart;
 }
 
+/** Item 12: one URL of the dashboard, asked for in turn after the warm-ups. */
+export interface WebPageResult {
+  /** The page, named as in the report; its HTML URL and its JSON twin are two results. */
+  page: string;
+  url: string;
+  /** From the fetch to the last byte of the body, at the client (keep-alive). */
+  clientMs: number[];
+  /** The server's own time: its Server-Timing header (app;dur), from the request to the response. */
+  serverMs: number[];
+  /** The page's statements run by psql with the same values, \timing summed per page view. */
+  psqlMs: number[];
+  /** Of the last body. */
+  bytes: number;
+}
+
+/** Item 12: the dashboard, `node dist/web/main.js`, on a seeded database. */
+export interface WebResult {
+  /** Asked for (BENCH_WEB_RUNS, BENCH_WEB_DAYS). */
+  runs: number;
+  days: number;
+  requests: number;
+  warmups: number;
+  /** What bench/sql/web_*.sql seeded (bench/sql/web_counts.sql), and how long it took. */
+  seeded?: {
+    runs: number;
+    failedRuns: number;
+    workflows: number;
+    taskRuns: number;
+    days: number;
+    daysWithoutRatio: number;
+    rollingAverageBytes: number;
+    loads: number;
+    rejects: number;
+    ads: number;
+    lakeFiles: number;
+    seedMs: number;
+  };
+  /** The zoomed Loans page's range. */
+  zoom?: { from: string; to: string };
+  pages: WebPageResult[];
+  /** VmHWM of the server process at the end of the section. */
+  peakRssBytes?: number;
+  error?: string;
+}
+
 export interface BenchResults {
   loader: Outcome<LoaderSize[]>;
   reload: Outcome<ReloadResult>;
@@ -338,4 +383,5 @@ export interface BenchResults {
   adsArchive: Outcome<AdsArchiveResult>;
   lake: Outcome<LakeResult>;
   stream: Outcome<StreamResult>;
+  web: Outcome<WebResult>;
 }

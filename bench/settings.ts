@@ -17,6 +17,7 @@ export const COMPARISONS = [
   'ads-archive',
   'lake',
   'stream',
+  'web',
 ] as const;
 export type ComparisonName = (typeof COMPARISONS)[number];
 
@@ -48,6 +49,13 @@ export interface BenchSettings {
   streamMaxRate: number;
   /** Messages queued up for the bare receive+delete loop, the queue server's own limit. */
   streamRawMessages: number;
+  /** Item 12, the dashboard: runs in job_runs, days in the rolling average, impressions in ads. */
+  webRuns: number;
+  webDays: number;
+  webAdsRows: number;
+  /** Requests timed per URL, after warm-ups not timed (quick mode: fewer). */
+  webRequests: number;
+  webWarmups: number;
   /** Full refreshes back to back in the soak, at the middle size (quick mode: fewer). */
   soakRefreshes: number;
   /** Full refreshes of data/loans.csv whose median duration the soak judges (quick mode: fewer). */
@@ -61,7 +69,7 @@ export interface BenchSettings {
 }
 
 export const USAGE =
-  'usage: npm run bench [-- loader reload rebuild incremental soak scheduler ads-archive lake stream]   (default: all; or BENCH_ONLY=loader,rebuild)';
+  'usage: npm run bench [-- loader reload rebuild incremental soak scheduler ads-archive lake stream web]   (default: all; or BENCH_ONLY=loader,rebuild)';
 
 type Env = Record<string, string | undefined>;
 
@@ -112,6 +120,11 @@ export function readSettings(args: readonly string[], env: Env = process.env): B
     streamStepSeconds: wholeNumber(env, 'BENCH_STREAM_STEP_SECONDS', quick ? 3 : 60, 1, problems),
     streamMaxRate: wholeNumber(env, 'BENCH_STREAM_MAX_RATE', quick ? 400 : 128_000, 1, problems),
     streamRawMessages: wholeNumber(env, 'BENCH_STREAM_RAW_MESSAGES', quick ? 2_000 : 20_000, 10, problems),
+    webRuns: wholeNumber(env, 'BENCH_WEB_RUNS', quick ? 1_000 : 10_000, 10, problems),
+    webDays: wholeNumber(env, 'BENCH_WEB_DAYS', quick ? 20_000 : 2_000_000, 400, problems),
+    webAdsRows: wholeNumber(env, 'BENCH_WEB_ADS_ROWS', quick ? 2_000 : 200_000, 100, problems),
+    webRequests: wholeNumber(env, 'BENCH_WEB_REQUESTS', quick ? 3 : 20, 1, problems),
+    webWarmups: quick ? 1 : 3,
     soakRefreshes: quick ? 5 : SOAK_REFRESHES,
     loansCsvRefreshes: quick ? 3 : LOANS_CSV_REFRESHES,
     quick,

@@ -103,6 +103,69 @@ function expectStreamSection(stream: string): void {
   expect(Number(raw[3]!.replace(/,/g, ''))).toBeGreaterThan(0);
 }
 
+/** The URLs of 12, in order: each page as HTML and as JSON, the chart drawn anew as HTML only. */
+const WEB_URLS = [
+  /^`\/`$/,
+  /^`\/api\/overview`$/,
+  /^`\/loans`$/,
+  /^`\/api\/loans`$/,
+  /^`\/loans\?from=\d{4}-\d\d-\d\d&to=\d{4}-\d\d-\d\d`$/,
+  /^`\/api\/loans\?from=\d{4}-\d\d-\d\d&to=\d{4}-\d\d-\d\d`$/,
+  /^`\/loans\?from=\d{4}-\d\d-\d\d&to=\d{4}-\d\d-\d\d …`$/,
+  /^`\/loans\?page=1000`$/,
+  /^`\/api\/loans\?page=1000`$/,
+  /^`\/runs`$/,
+  /^`\/api\/runs`$/,
+  /^`\/runs\?workflow=default_liquidation_rolling_avg_hist&status=failed`$/,
+  /^`\/api\/runs\?workflow=default_liquidation_rolling_avg_hist&status=failed`$/,
+  /^`\/runs\/[0-9a-f]{12}\/detail`$/,
+  /^`\/api\/runs\/[0-9a-f]{12}`$/,
+  /^`\/loads`$/,
+  /^`\/api\/loads`$/,
+  /^`\/ads`$/,
+  /^`\/api\/ads`$/,
+  /^`\/lake`$/,
+  /^`\/api\/lake`$/,
+];
+
+/**
+ * 12 in quick mode: 1,000 runs (some failed) and 20,000 days (one in 25 without a ratio) seeded;
+ * every URL answered, its times are numbers, the server's own time within the client's, each
+ * judged; the server's memory measured.
+ */
+function expectWebSection(web: string): void {
+  const [seeded, ...pages] = tableRows(web);
+  const [runs, failed, workflows] = /^([\d,]+) \(([\d,]+)\) \/ (\d+)$/
+    .exec(seeded![0]!)!
+    .slice(1)
+    .map((v) => Number(v.replace(/,/g, '')));
+  expect(runs).toBe(1_000);
+  expect(failed).toBeGreaterThan(0);
+  expect(workflows).toBeGreaterThan(1);
+  expect(Number(seeded![1]!.replace(/,/g, ''))).toBeGreaterThan(runs!);
+  expect(seeded![2]).toBe('20,000 (800)');
+  expect(pages.map((row) => row[1])).toEqual(WEB_URLS.map((url) => expect.stringMatching(url)));
+  const medianP95 = (cell: string): number[] => {
+    const match = /^(\d+\.\d) \/ (\d+\.\d) ms$/.exec(cell);
+    expect(match).not.toBeNull();
+    return match!.slice(1).map(Number);
+  };
+  for (const row of pages) {
+    const [psql, client, server] = row.slice(2, 5).map(medianP95);
+    for (const [median, p95] of [psql!, client!, server!]) {
+      expect(median).toBeGreaterThan(0);
+      expect(median).toBeLessThanOrEqual(p95!);
+    }
+    // The server's time is a part of each request's time at the client.
+    expect(server![0]).toBeLessThanOrEqual(client![0]!);
+    expect(server![1]).toBeLessThanOrEqual(client![1]!);
+    expect(row[7]).toMatch(/^\*\*(pass|miss)\*\*$/);
+  }
+  const rss = /Peak RSS of the server process \(VmHWM, at the end of the section\): (\d+\.\d) MB\./.exec(web);
+  expect(Number(rss?.[1])).toBeGreaterThan(10);
+  expect(web).not.toContain('Stopped short');
+}
+
 test('BENCH_QUICK=1 npm run bench writes every section with sane numbers and keeps the hand-written notes', async () => {
   const results = path.join(dir, 'RESULTS.md');
   writeFileSync(
@@ -133,6 +196,7 @@ test('BENCH_QUICK=1 npm run bench writes every section with sane numbers and kee
     '9. Archiving a day of ads',
     '10. Event lake',
     '11. Events over a queue',
+    "12. The dashboard's pages",
     'How it was measured',
   ]) {
     expect(section(report, title)).not.toBe('');
@@ -249,7 +313,13 @@ test('BENCH_QUICK=1 npm run bench writes every section with sane numbers and kee
       '11',
       '11',
       '11',
+      '12',
     ]);
+    expectWebSection(section(report, "12. The dashboard's pages"));
+    const webTarget = targets.find((row) => row[0] === '12')!;
+    expect(webTarget[1]).toBe('dashboard pages at 1,000 runs and 20,000 days');
+    expect(webTarget[3]).toMatch(/^slowest `\/[^`]*`: p95 \d+\.\d ms \(server \d+\.\d ms\)/);
+    expect(webTarget[4]).toMatch(/^\*\*(pass|miss)\*\*$/);
   } else {
     expect(section(report, '1. Loader vs')).toContain('Not run this time');
     expect(section(report, '4. Full rebuild')).toContain('Not run this time');
@@ -322,7 +392,7 @@ test('a run of some comparisons keeps the sections and target rows of the others
   const targets = tableRows(section(afterIncremental, 'Targets'));
   expect(targets.map((row) => row[0])).toEqual([
     ...['1', '2', '3', '4', '5', '6', '6', '6', '9', '9', '10'],
-    ...['11', '11', '11', '11', '11'],
+    ...['11', '11', '11', '11', '11', '12'],
   ]);
   expect(afterIncremental.split('\n')).toContain(reloadTarget);
   expect(readdirSync(benchTmp)).toEqual([]);
@@ -351,6 +421,7 @@ test('a report written before the sections had markers keeps its numbered sectio
     adsArchive: notSelected,
     lake: notSelected,
     stream: notSelected,
+    web: notSelected,
   };
   const report = renderReport(
     {
@@ -394,6 +465,7 @@ test('a report written before the sections had markers keeps its numbered sectio
     expect.stringMatching(/^p99 lag/),
     expect.stringMatching(/^consumer RSS/),
     expect.stringMatching(/^highest sustained rate/),
+    expect.stringMatching(/^dashboard pages at/),
   ]);
 });
 
