@@ -10,7 +10,8 @@ FROM (
          status
   FROM job_runs
   WHERE job = $1
-  ORDER BY started_at DESC
+  -- The column, not the text of the same name above: only the timestamp has the index's order.
+  ORDER BY job_runs.started_at DESC
   LIMIT $2
 ) recent
 ORDER BY started;
