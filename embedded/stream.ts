@@ -63,7 +63,7 @@ async function produce(queue: EventQueue, rate: number, log: Logger, stop: Abort
 export async function startStream(config: Config, db: Pool, log: Logger): Promise<RunningStream> {
   const local = await localQueue(config, log);
   const queue = new EventQueue(local.stream);
-  const lake = openLake(config);
+  const lake = openLake(config, { cache: true });
   const consumerStop = new AbortController();
   const producerStop = new AbortController();
   let consuming: Promise<unknown> = Promise.resolve();

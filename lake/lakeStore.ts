@@ -2,8 +2,9 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Config, LakeLocation } from '../lib/config';
+import type { Config } from '../lib/config';
 import type { ObjectStore } from '../lib/objectStore';
+import { LocalCache } from './localCache';
 
 /**
  * Where the lake's files live (LAKE_URI): a folder, or a bucket and prefix through the stack's
@@ -173,6 +174,7 @@ class BucketLake implements LakeStore {
     private readonly store: ObjectStore,
     private readonly prefix: string,
     private readonly tempDir: string,
+    private readonly cache: LocalCache | undefined,
   ) {}
 
   url(relativePath = ''): string {
@@ -193,7 +195,8 @@ class BucketLake implements LakeStore {
     if (stored.bytes !== size) {
       throw new Error(`${this.url(relativePath)}: ${stored.bytes} bytes stored of the ${size} of ${localFile}`);
     }
-    await rm(localFile, { force: true });
+    if (this.cache === undefined) await rm(localFile, { force: true });
+    else await this.cache.keep(localFile, relativePath, 'move');
   }
 
   async localPaths(relativePaths: readonly string[], folder: string, signal?: AbortSignal): Promise<string[]> {
@@ -203,7 +206,9 @@ class BucketLake implements LakeStore {
       DOWNLOADS_AT_ONCE,
       async ([relativePath, file]) => {
         await mkdir(path.dirname(file), { recursive: true });
+        if (await this.cache?.copyTo(relativePath, file)) return;
         await pipeline(await this.store.getStream(`${this.prefix}${relativePath}`, signal), createWriteStream(file));
+        await this.cache?.keep(file, relativePath, 'link');
       },
     );
     return local;
@@ -229,15 +234,27 @@ class BucketLake implements LakeStore {
   }
 
   close(): void {
+    this.cache?.close();
     this.store.close();
   }
 }
 
+export interface OpenLakeOptions {
+  /**
+   * For a process that reads the same files again and again (a consumer's flushes): an S3 lake
+   * keeps up to LAKE_CACHE_MB of copies under LAKE_TMP_DIR of the files it published or
+   * downloaded (lake/localCache.ts). A folder lake is read in place and needs none.
+   */
+  cache?: boolean;
+}
+
 /** The lake of LAKE_URI. The AWS SDK is loaded only for an s3:// lake. */
-export function openLake(config: Config, location: LakeLocation = config.lake.location): LakeStore {
+export function openLake(config: Config, options: OpenLakeOptions = {}): LakeStore {
+  const { location, tempDir, cacheBytes } = config.lake;
   if (location.kind === 'folder') return new FolderLake(location.root);
   // require, not import(): compiled to CommonJS, and jest runs the sources without ESM support.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { ObjectStore } = require('../lib/objectStore') as typeof import('../lib/objectStore');
-  return new BucketLake(new ObjectStore(config.s3, location.bucket), location.prefix, config.lake.tempDir);
+  const cache = options.cache === true && cacheBytes > 0 ? new LocalCache(tempDir, cacheBytes) : undefined;
+  return new BucketLake(new ObjectStore(config.s3, location.bucket), location.prefix, tempDir, cache);
 }

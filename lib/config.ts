@@ -110,6 +110,8 @@ export interface LakeConfig {
   threads: number;
   /** Where DuckDB spills and an ingest stages its files (absolute); a folder lake stages inside its root instead, so files arrive by rename. */
   tempDir: string;
+  /** LAKE_CACHE_MB: how much of an S3 lake a consumer keeps copies of under tempDir (0: none). */
+  cacheBytes: number;
   /** What compaction aims for. */
   targetFileBytes: number;
   /** How long a file replaced by compaction, or a file no catalog row names, is kept before maintenance deletes it. */
@@ -450,6 +452,7 @@ function readLake(read: Reader): LakeConfig {
     memoryLimitMb: read.integer('LAKE_MEMORY_MB', 512, 128, 1024 * 1024, ' of MB'),
     threads: read.integer('LAKE_THREADS', 2, 1, 256),
     tempDir: path.resolve(projectRoot, read.string('LAKE_TMP_DIR', os.tmpdir())),
+    cacheBytes: read.integer('LAKE_CACHE_MB', 512, 0, 1024 * 1024, ' of MB') * 1024 * 1024,
     targetFileBytes: read.integer('LAKE_TARGET_FILE_MB', 128, 1, 1024 * 1024, ' of MB') * 1024 * 1024,
     fileGraceMs: read.integer('LAKE_FILE_GRACE', 3600, 0, 30 * 86400, ' of seconds') * 1000,
     taskTimeoutMs: read.integer('LAKE_TASK_TIMEOUT', 3600, 1, 7 * 86400, ' of seconds') * 1000,

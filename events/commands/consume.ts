@@ -36,6 +36,10 @@ const HELP: Usage = {
       'for a queue it creates: seconds (120), receives before the DLQ (5)',
     ],
     ...LAKE_ENVIRONMENT,
+    [
+      'LAKE_CACHE_MB',
+      "for an S3 lake: MB of copies of its files kept in LAKE_TMP_DIR for the flushes' reads (512; 0: none)",
+    ],
     ...DATABASE_ENVIRONMENT,
     ...S3_ENVIRONMENT,
     ...LOG_ENVIRONMENT,
@@ -46,7 +50,7 @@ const HELP: Usage = {
 async function runConsume(args: readonly string[], log: Logger, stop: AbortSignal, config: Config): Promise<number> {
   parseFlags(args, {}, 'npm run events -- consume --help says what it reads');
   const queue = new EventQueue(config.stream);
-  const lake = openLake(config);
+  const lake = openLake(config, { cache: true });
   try {
     return await withCatalog(config, log, stop, async (db) => {
       const { created } = await queue.ensure();
