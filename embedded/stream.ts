@@ -8,6 +8,7 @@ import { EventQueue } from '../lib/queue';
 import { openLake } from '../lake/lakeStore';
 import { describeSent, parseSendArgs } from '../events/commands/send';
 import { Consumer } from '../stream/consumer';
+import { keepHeapNearLive } from '../stream/heap';
 import { sendEvents } from '../stream/producer';
 
 /**
@@ -61,6 +62,8 @@ async function produce(queue: EventQueue, rate: number, log: Logger, stop: Abort
 }
 
 export async function startStream(config: Config, db: Pool, log: Logger): Promise<RunningStream> {
+  // For the whole of npm start's process: the consumer's buffers are most of what it allocates (stream/heap.ts).
+  keepHeapNearLive();
   const local = await localQueue(config, log);
   const queue = new EventQueue(local.stream);
   const lake = openLake(config, { cache: true });

@@ -11,7 +11,6 @@ import type { Logger } from '../lib/logger';
 import { pause } from '../lib/pause';
 import { BATCH_ENTRIES, type EventQueue, type FailedEntry, type ReceivedMessage } from '../lib/queue';
 import { querySqlFile } from '../lib/sqlFiles';
-import { keepHeapNearLive } from './heap';
 import { messageSource } from './messageSource';
 
 /**
@@ -110,8 +109,6 @@ export class Consumer {
   /** Consumes until stop fires; then receives no more, flushes what it holds, deletes it, and returns. */
   async run(stop: AbortSignal): Promise<ConsumerTotals> {
     const { log, queue } = this.options;
-    // For the whole process (npm start's too): the buffers are most of what it allocates.
-    keepHeapNearLive();
     this.visibilityMs = (await queue.visibilityTimeout()) * 1000;
     if (this.stream.flushMaxAgeMs * 2 > this.visibilityMs) {
       log.warn("EVENTS_FLUSH_MAX_AGE is more than half the queue's visibility timeout: every flush will extend it", {

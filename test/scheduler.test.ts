@@ -9,6 +9,7 @@ import { Scheduler } from '../scheduler/scheduler';
 import { defineWorkflow, param, resolveParams, type Workflow } from '../scheduler/workflow';
 import { defineWorkflows } from '../scheduler/workflows';
 import { createTestDatabase, type TestDatabase } from './support/database';
+import { FAILING_AUDIT_ERROR, withFailingAudit } from './support/failingAudit';
 import { captureLogger } from './support/logs';
 import { freePort } from '../lib/embeddedPostgres';
 
@@ -100,19 +101,12 @@ test('a failed audit keeps the published table and fails the run with the reason
   const { logger, entries } = captureLogger();
   await runWorkflow(db.pool, rollingAverage, request(rollingAverage), logger);
   const before = (await db.pool.query('SELECT * FROM default_liquidation_rolling_avg_hist ORDER BY 1')).rows;
-  const failing = defineWorkflow({
-    ...rollingAverage,
-    params: {},
-    tasks: ({ audit }) => ({
-      ...rollingAverage.tasks,
-      audit: audit('../test/fixtures/sql/failing_audit.sql', { after: ['build'] }),
-    }),
-  });
+  const failing = withFailingAudit(rollingAverage);
 
   const outcome = await runWorkflow(db.pool, failing, request(failing), logger);
 
   expect(outcome.status).toBe('failed');
-  expect(outcome.error).toBe('audit: audit failed, nothing published: row count: refused by the test');
+  expect(outcome.error).toBe(FAILING_AUDIT_ERROR);
   expect(outcome.tasks).toMatchObject({
     build: { status: 'succeeded' },
     audit: { status: 'failed' },

@@ -8,13 +8,14 @@ import { createLogger, type Logger } from '../lib/logger';
 import { projectRoot } from '../lib/sqlFiles';
 import { loadFile } from '../loader/loadFile';
 import { runWorkflow } from '../scheduler/runWorkflow';
-import { defineWorkflow, resolveParams } from '../scheduler/workflow';
+import { resolveParams } from '../scheduler/workflow';
 import { defineWorkflows } from '../scheduler/workflows';
 import { createReaderPool } from '../web/db';
 import { startWeb, type RunningWeb } from '../web/server';
 import { launchBrowser, seriousAccessibilityViolations, watchPage, type PageProblems } from './support/browser';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { HEADER, tempDir, writeFile } from './support/files';
+import { FAILING_AUDIT_ERROR, withFailingAudit } from './support/failingAudit';
 import { captureLogger } from './support/logs';
 
 /**
@@ -62,7 +63,6 @@ const RATIO_POINTS: [string, number][] = [
   ['2024-03-05', 0],
   ['2024-03-06', 0.5],
 ];
-const FAILED_ERROR = 'audit: audit failed, nothing published: row count: refused by the test';
 const TODAY = new Date().toISOString().slice(0, 10);
 
 const PAGES = [
@@ -107,17 +107,9 @@ async function seed(): Promise<void> {
   const good = await runWorkflow(db.pool, rollingAverage, request, logger);
   expect(good.status).toBe('succeeded');
   goodRun = good.runId;
-  // The same workflow with an audit that always finds a problem (as in scheduler.test.ts).
-  const failing = defineWorkflow({
-    ...rollingAverage,
-    params: {},
-    tasks: ({ audit }) => ({
-      ...rollingAverage.tasks,
-      audit: audit('../test/fixtures/sql/failing_audit.sql', { after: ['build'] }),
-    }),
-  });
+  const failing = withFailingAudit(rollingAverage);
   const failed = await runWorkflow(db.pool, failing, { trigger: 'manual', params: {} }, logger);
-  expect(failed).toMatchObject({ status: 'failed', error: FAILED_ERROR });
+  expect(failed).toMatchObject({ status: 'failed', error: FAILING_AUDIT_ERROR });
   failedRun = failed.runId;
   logger.close();
 
@@ -207,7 +199,7 @@ async function drawn(page: Page, chartId: string): Promise<void> {
 const SHOWS: Record<(typeof PAGES)[number][0], (page: Page) => Promise<void>> = {
   async overview(page) {
     expect(await text(page, '#failing')).toContain(
-      `default_liquidation_rolling_avg_hist: its last run (${failedRun}) failed: ${FAILED_ERROR}`,
+      `default_liquidation_rolling_avg_hist: its last run (${failedRun}) failed: ${FAILING_AUDIT_ERROR}`,
     );
     expect(await tableText(page, '#workflows')).toEqual([
       // workflow, last run, status, trigger, started, duration, rows, failed in 24 h
@@ -327,7 +319,7 @@ test("a failed run's error and log lines are one click from the Runs grid", asyn
     expect(await page.evaluate(() => (globalThis as unknown as { __samePage?: boolean }).__samePage)).toBe(true);
     expect(new URL(page.url()).search).toBe(`?run=${failedRun}`);
     expect(await detail.getAttribute('data-status')).toBe('failed');
-    expect(await text(page, '#run-error')).toBe(FAILED_ERROR);
+    expect(await text(page, '#run-error')).toBe(FAILING_AUDIT_ERROR);
     // The lines the scheduler wrote for this run, as read from its cron.log here, and only those.
     const written = readFileSync(cronLog, 'utf8')
       .split('\n')

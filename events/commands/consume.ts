@@ -10,6 +10,7 @@ import {
   type Usage,
 } from '../../lib/usage';
 import { openLake } from '../../lake/lakeStore';
+import { keepHeapNearLive } from '../../stream/heap';
 import { withCatalog } from '../../lake/commands/withCatalog';
 import { Consumer } from '../../stream/consumer';
 import type { EventsCommand } from '../main';
@@ -49,6 +50,8 @@ const HELP: Usage = {
 
 async function runConsume(args: readonly string[], log: Logger, stop: AbortSignal, config: Config): Promise<number> {
   parseFlags(args, {}, 'npm run events -- consume --help says what it reads');
+  // The buffers are most of what this process allocates (stream/heap.ts).
+  keepHeapNearLive();
   const queue = new EventQueue(config.stream);
   const lake = openLake(config, { cache: true });
   try {
