@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { Resvg } from '@resvg/resvg-js';
 import * as echarts from 'echarts';
 import type { EChartsOption } from 'echarts';
@@ -21,14 +21,24 @@ export function renderSvg(option: EChartsOption, size: { width: number; height: 
 
 // Where Debian and most Linux systems keep fonts; resvg reads them with loadSystemFonts.
 const FONT_FOLDERS = ['/usr/share/fonts', '/usr/local/share/fonts'];
+// The font files resvg can draw with (fontdb's formats); an empty folder, or bitmap fonts only, draw no text.
+const FONT_FILE = /\.(ttf|otf|ttc|otc)$/i;
 
 /**
- * Whether resvg will find a font to draw text with. Without one the PNG still renders — lines,
- * axes, symbols, colours — but with no text at all (the node:*-slim images have no fonts;
- * `apt-get install fonts-dejavu-core` adds them). The SVG is not affected: the browser has fonts.
+ * Whether resvg will find a font to draw text with: a font file anywhere under the folders.
+ * Without one the PNG still renders — lines, axes, symbols, colours — but with no text at all
+ * (the node:*-slim images have no fonts; `apt-get install fonts-dejavu-core` adds them). The SVG
+ * is not affected: the browser has fonts.
  */
-export function systemFontsFound(): boolean {
-  return FONT_FOLDERS.some((folder) => existsSync(folder));
+export function systemFontsFound(folders: readonly string[] = FONT_FOLDERS): boolean {
+  return folders.some((folder) => {
+    try {
+      return readdirSync(folder, { recursive: true, encoding: 'utf8' }).some((name) => FONT_FILE.test(name));
+    } catch {
+      // Missing or unreadable: no fonts there.
+      return false;
+    }
+  });
 }
 
 /** The SVG as a PNG, `width` pixels wide (the SVG's own size when absent), on a white background. */

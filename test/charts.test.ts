@@ -1,9 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readLakeHeatmap } from '../charts/lakeHeatmap';
 import { lakeHeatmapOption, ratioChartOption, runDurationsOption } from '../charts/options';
 import { readRatioSeries, type RatioSeries } from '../charts/ratioSeries';
-import { renderSvg, svgToPng } from '../charts/render';
+import { renderSvg, svgToPng, systemFontsFound } from '../charts/render';
 import { readRunDurations } from '../charts/runDurations';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { tempDir } from './support/files';
@@ -243,6 +243,20 @@ describe('PNG', () => {
       expect(png.subarray(12, 16).toString('latin1')).toBe('IHDR');
       expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([width, width / 2]);
     }
+  });
+
+  test('fonts are found only where a font file is: not in a missing folder, an empty one, or one of bitmap fonts', () => {
+    const root = tempDir('fonts-');
+    const empty = path.join(root, 'empty');
+    const bitmap = path.join(root, 'bitmap', 'misc');
+    const truetype = path.join(root, 'truetype', 'dejavu');
+    for (const folder of [empty, bitmap, truetype]) mkdirSync(folder, { recursive: true });
+    writeFileSync(path.join(bitmap, 'cursor.pcf.gz'), 'x');
+    writeFileSync(path.join(truetype, 'DejaVuSans.TTF'), 'x');
+    expect(systemFontsFound([path.join(root, 'missing')])).toBe(false);
+    expect(systemFontsFound([empty])).toBe(false);
+    expect(systemFontsFound([path.join(root, 'bitmap')])).toBe(false);
+    expect(systemFontsFound([empty, path.join(root, 'truetype')])).toBe(true);
   });
 });
 
