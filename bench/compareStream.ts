@@ -60,6 +60,13 @@ const PRODUCER_SHARE = 0.95;
 /** …and the queue held at most this many seconds of sending at its end, and drained after it. */
 export const BACKLOG_SECONDS = 5;
 const MAX_DRAIN_MS = 600_000;
+/**
+ * The steady part runs `lake -- compact` at this second of the sending and every COMPACT_EVERY_S
+ * after, as the stack's lake_compact workflow does while the consumer streams (LAKE_COMPACT_SCHEDULE,
+ * minute 5 of every 10): a flush's once-per-id read grows with the files since the last compaction.
+ */
+const COMPACT_FIRST_S = 300;
+const COMPACT_EVERY_S = 600;
 
 const n = (value: number): string => value.toLocaleString('en-US');
 
@@ -164,6 +171,16 @@ async function send(
     ...(onSpawn === undefined ? {} : { onSpawn }),
   });
   return summaryOf(run.stdout);
+}
+
+/** `lake -- compact` as a process, as the lake_compact workflow would run it now. */
+async function compact(env: Record<string, string>, atSecond: number): Promise<{ atSecond: number; wallMs: number }> {
+  const run = await measureProcess(process.execPath, [path.join('dist', 'lake', 'main.js'), 'compact'], {
+    env,
+    cwd: projectRoot,
+    pollMs: 1000,
+  });
+  return { atSecond, wallMs: run.wallMs };
 }
 
 /** CPU time of the processes of a window, from their first sample to their last. */
@@ -338,6 +355,7 @@ async function steady(ctx: BenchContext, workDir: string, sqs: ChildServer, part
     cpu.sample('consumer', running.child.pid);
     cpu.sample('queueServer', sqs.pid);
     let producer: number | undefined;
+    const compactions: Promise<{ atSecond: number; wallMs: number }>[] = [];
     const sending = send(
       streamEnv(ctx, tap.endpoint, queueName),
       ['--rate', String(part.rate), '--seconds', String(part.seconds)],
@@ -353,9 +371,13 @@ async function steady(ctx: BenchContext, workDir: string, sqs: ChildServer, part
       cpu.sample('consumer', running.child.pid);
       cpu.sample('queueServer', sqs.pid);
       cpu.sample('producer', producer);
+      if (second >= COMPACT_FIRST_S && (second - COMPACT_FIRST_S) % COMPACT_EVERY_S === 0) {
+        compactions.push(compact(env, second));
+      }
       if (second % 60 === 0) ctx.progress(`stream steady: ${second}/${part.seconds} s`);
     });
     part.cpu = cpu.shares();
+    part.compactions = await Promise.all(compactions);
     const drainStarted = Date.now();
     const atEnd = await queue.depth();
     part.backlogAtEnd = atEnd.visible;
@@ -520,7 +542,14 @@ export async function compareStream(ctx: BenchContext, workDir: string): Promise
     flushMaxAgeS: consumerConfig.flushMaxAgeMs / 1000,
     flushMaxBytes: consumerConfig.flushMaxBytes,
     pollers: consumerConfig.pollers,
-    steady: { rate: settings.streamRate, seconds: settings.streamSeconds, rssBytes: [], cpu: {}, dedupeMs: [] },
+    steady: {
+      rate: settings.streamRate,
+      seconds: settings.streamSeconds,
+      rssBytes: [],
+      cpu: {},
+      dedupeMs: [],
+      compactions: [],
+    },
     steps: { steps: [] },
     raw: {
       messages: settings.streamRawMessages,

@@ -19,6 +19,7 @@ import type {
   Outcome,
   SoakResult,
   StreamResult,
+  StreamSteadyPart,
   StreamStep,
   WebPageResult,
 } from './results';
@@ -1180,7 +1181,7 @@ function streamSteadyTables(r: StreamResult, summary: string[][]): string {
             ],
           ],
         ) +
-        dedupeLine(p.dedupeMs);
+        dedupeLine(p.dedupeMs, p.compactions);
   const backlog =
     p.backlogAtEnd === undefined
       ? ''
@@ -1202,13 +1203,17 @@ const highestKept = (steps: readonly StreamStep[]): StreamStep | undefined =>
   steps.filter((step) => step.keptUp).sort((a, b) => b.rate - a.rate)[0];
 
 /** How the once-per-id read of a flush grew with the files the flushes before it left. */
-function dedupeLine(ms: readonly number[]): string {
+function dedupeLine(ms: readonly number[], compactions: StreamSteadyPart['compactions']): string {
   if (ms.length === 0) return '';
   const ten = Math.min(10, ms.length);
   const average = (part: readonly number[]): number => part.reduce((sum, v) => sum + v, 0) / part.length;
+  const compacted =
+    compactions.length === 0
+      ? 'none ran during this sending'
+      : `\`lake -- compact\` ran at ${compactions.map((c) => `${c.atSecond} s (for ${s(c.wallMs)})`).join(', ')} of the sending, as lake_compact's schedule (every 10 minutes) would`;
   return (
     `\n\nThe lake's once-per-id read (\`lake_dedupe\` of the flushes' \`phases_ms\`: the ids of every live file of the ` +
-    `partitions a flush writes, growing with the flushes since the last compaction; none runs here): first flush ` +
+    `partitions a flush writes, growing with the flushes since the last compaction; ${compacted}): first flush ` +
     `${s(ms[0]!)}, average of the first ${ten} ${s(average(ms.slice(0, ten)))}, of the last ${ten} ${s(average(ms.slice(-ten)))}, ` +
     `last flush ${s(ms.at(-1)!)}.`
   );
@@ -1302,7 +1307,8 @@ function streamSection(input: ReportInput, summary: string[][]): string {
     'database for each part. Every command is a process: `node dist/events/main.js consume` (its defaults but for the ' +
     "queue and the lake) and `node dist/events/main.js send --rate R --seconds S --late 0 --malformed 0` (the generator's " +
     '1% duplicate deliveries kept: the lake must drop them). **Steady**: `BENCH_STREAM_RATE` events/s for ' +
-    '`BENCH_STREAM_SECONDS`; the consumer is stopped with SIGTERM once the queue holds nothing (in flight included). ' +
+    '`BENCH_STREAM_SECONDS`, with `node dist/lake/main.js compact` at 300 s of the sending and every 600 s after, as the ' +
+    'lake_compact workflow runs while the consumer streams (every 10 minutes); the consumer is stopped with SIGTERM once the queue holds nothing (in flight included). ' +
     'What was sent is counted apart from both producer and lake: an HTTP proxy between the producer and the server ' +
     '(bench/queueTap.ts) writes the id and created_at of every SendMessageBatch entry the server answered as Successful; ' +
     "DuckDB then reads the lake's live event files (those in `lake_files`) and joins them to it " +

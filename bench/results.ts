@@ -231,6 +231,8 @@ export interface StreamSteadyPart {
   seconds: number;
   /** lake_dedupe of each flush's phases_ms, in the order of the consumer's log lines. */
   dedupeMs: number[];
+  /** `lake -- compact` runs during the sending, as the lake_compact workflow's schedule would: when, how long. */
+  compactions: { atSecond: number; wallMs: number }[];
   sent?: SendSummary;
   /** Entries of SendMessageBatch the queue server accepted, as the tap saw them: lines, distinct event ids. */
   tapLines?: number;
