@@ -45,8 +45,12 @@ const PART_BYTES = 8 * 1024 * 1024;
 const PARTS_AT_ONCE = 2;
 
 export interface ObjectStoreOptions {
-  /** Per request; a server that does not answer fails the call after the SDK's retries. */
-  requestTimeoutMs?: number;
+  /**
+   * How long a request's connection may stay silent (30 s): a server that stops answering fails
+   * the attempt, and the call after the SDK's retries. Silence, not total time, so that a large
+   * transfer that keeps moving is never cut off.
+   */
+  idleTimeoutMs?: number;
   /** Attempts per request, the first included (the SDK's standard retry mode). */
   maxAttempts?: number;
 }
@@ -70,7 +74,9 @@ export class ObjectStore {
       region: config.region,
       forcePathStyle: config.forcePathStyle,
       maxAttempts: options.maxAttempts ?? 3,
-      requestHandler: { connectionTimeout: 3000, requestTimeout: options.requestTimeoutMs ?? 30_000 },
+      // socketTimeout, not requestTimeout: the SDK only logs a warning when a request passes its
+      // requestTimeout (unless told to throw) and goes on waiting, for ever if the server hangs.
+      requestHandler: { connectionTimeout: 3000, socketTimeout: options.idleTimeoutMs ?? 30_000 },
       // CRC trailers on every request are what S3 itself wants from 2025 on; the local servers
       // (s3rver) do not all read them. This module checks every stored object itself.
       requestChecksumCalculation: 'WHEN_REQUIRED',

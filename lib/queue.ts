@@ -55,8 +55,11 @@ export interface QueueDepth {
 }
 
 export interface EventQueueOptions {
-  /** Per request: a long poll waits up to 20 s more than this. */
-  requestTimeoutMs?: number;
+  /**
+   * How long a request's connection may stay silent before the attempt fails (30 s: a long poll
+   * is silent for up to its 20 s wait, so less than that would cut receives off).
+   */
+  idleTimeoutMs?: number;
   /** Attempts per request, the first included (the SDK's standard retry mode). */
   maxAttempts?: number;
 }
@@ -93,7 +96,8 @@ export class EventQueue {
     this.client = new SQSClient({
       region: config.region,
       maxAttempts: options.maxAttempts ?? 3,
-      requestHandler: { connectionTimeout: 3000, requestTimeout: (options.requestTimeoutMs ?? 10_000) + 20_000 },
+      // As in lib/objectStore.ts: socketTimeout, as requestTimeout only warns and waits on.
+      requestHandler: { connectionTimeout: 3000, socketTimeout: options.idleTimeoutMs ?? 30_000 },
       // A local server answers with queue URLs of host names of its own (fauxqs:
       // sqs.us-east-1.localhost): requests go to the configured endpoint, whatever the URL says.
       ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint, useQueueUrlAsEndpoint: false }),

@@ -6,6 +6,8 @@ import { readConfig } from '../lib/config';
 import { runningLocalS3, startLocalS3 } from '../lib/localS3';
 import { ObjectStoreError } from '../lib/errors';
 import { tempDir } from './support/files';
+import { ObjectStore } from '../lib/objectStore';
+import { startSilentServer } from './support/silentServer';
 import { killStarted, startNode, startProcess, waitUntil } from './support/processes';
 import { startTestS3, type TestS3 } from './support/s3';
 
@@ -96,6 +98,24 @@ test('objects survive a restart of the server; while it is down every call fails
   const again = s3.store();
   expect((await again.get('backup/kept.json')).toString()).toBe('kept');
   expect(await again.head('backup/lost.json')).toBeUndefined();
+});
+
+test('a server that takes the connection and never answers fails the call once it was silent for the idle timeout', async () => {
+  const silent = await startSilentServer();
+  const store = new ObjectStore({ ...s3.config, endpoint: silent.endpoint }, 'ad-data', {
+    maxAttempts: 1,
+    idleTimeoutMs: 1000,
+  });
+  try {
+    const started = Date.now();
+    await expect(store.get('backup/any.json')).rejects.toThrow(
+      /^object store: reading s3:\/\/ad-data\/backup\/any\.json \(http:\/\/127\.0\.0\.1:\d+\) failed: .*timed out after 1000 ms of inactivity/,
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+  } finally {
+    store.close();
+    await silent.close();
+  }
 });
 
 describe('the local server of npm start', () => {

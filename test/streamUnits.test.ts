@@ -10,11 +10,12 @@ import { unsendable } from '../stream/producer';
 import { judge } from './support/eventRules';
 import { tempDir } from './support/files';
 import { eventText } from './support/lake';
+import { startSilentServer } from './support/silentServer';
 
 /**
- * The parts of events over a queue that need no server: messages as the lines of a lake source
- * (stream/messageSource.ts), what the producer will not send (stream/producer.ts), and the
- * queue's configuration (lib/config.ts). Lines are judged by the rules of test/support/eventRules.ts,
+ * The parts of events over a queue that need no queue server: messages as the lines of a lake
+ * source (stream/messageSource.ts), what the producer will not send (stream/producer.ts), the
+ * queue's configuration (lib/config.ts), and the queue client against a server that hangs. Lines are judged by the rules of test/support/eventRules.ts,
  * written from the brief, not by the lake's own validator.
  */
 
@@ -122,14 +123,14 @@ describe('the seed of events -- send', () => {
   });
 });
 
-describe('readStream (lib/config.ts)', () => {
-  // Folders where no local server of this checkout runs, whatever npm start does meanwhile.
-  const noServers = (): Record<string, string> => ({
-    EMBEDDED_PG_DIR: tempDir('no-pg-'),
-    EMBEDDED_S3_DIR: tempDir('no-s3-'),
-    EMBEDDED_SQS_DIR: tempDir('no-sqs-'),
-  });
+// Folders where no local server of this checkout runs, whatever npm start does meanwhile.
+const noServers = (): Record<string, string> => ({
+  EMBEDDED_PG_DIR: tempDir('no-pg-'),
+  EMBEDDED_S3_DIR: tempDir('no-s3-'),
+  EMBEDDED_SQS_DIR: tempDir('no-sqs-'),
+});
 
+describe('readStream (lib/config.ts)', () => {
   test('the defaults: no queue, named events, with the documented flush, poll and queue settings', () => {
     const stream = readConfig(noServers()).stream;
     expect(stream).toEqual({
@@ -228,5 +229,29 @@ describe('readStream (lib/config.ts)', () => {
     expect(message).toContain('EVENTS_POLLERS="0": expected a whole number from 1 to 64');
     expect(message).toContain('EVENTS_FLUSH_MAX_AGE="soon": expected a whole number of seconds from 1 to 3600');
     expect(() => readConfig({ ...noServers(), EVENTS_QUEUE_URL: 'not a url' })).toThrow(/EVENTS_QUEUE_URL/);
+  });
+});
+
+describe('EventQueue (lib/queue.ts) against a server that takes the connection and never answers', () => {
+  test('a call fails once its connection was silent for the idle timeout, naming the queue', async () => {
+    const silent = await startSilentServer();
+    const stream = readConfig({
+      ...noServers(),
+      EVENTS_QUEUE_URL: `${silent.endpoint}/000000000000/ev`,
+      AWS_ENDPOINT_URL_SQS: silent.endpoint,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    }).stream;
+    const queue = new EventQueue(stream, { maxAttempts: 1, idleTimeoutMs: 1000 });
+    try {
+      const started = Date.now();
+      await expect(queue.depth()).rejects.toThrow(
+        /^looking up the queue ev on .*\/000000000000\/ev at http:\/\/127\.0\.0\.1:\d+ failed: .*timed out after 1000 ms of inactivity/,
+      );
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      queue.close();
+      await silent.close();
+    }
   });
 });

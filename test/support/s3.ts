@@ -41,7 +41,7 @@ export async function startTestS3(buckets: readonly string[] = ['ad-data']): Pro
     },
     store(bucket = buckets[0]!) {
       // One attempt, short timeouts: a test of "S3 is down" should not wait for retries.
-      const store = new ObjectStore(config, bucket, { maxAttempts: 1, requestTimeoutMs: 10_000 });
+      const store = new ObjectStore(config, bucket, { maxAttempts: 1, idleTimeoutMs: 10_000 });
       stores.push(store);
       return store;
     },
