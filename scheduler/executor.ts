@@ -30,7 +30,10 @@ export interface TaskOutcome {
 export interface ExecutionOutcome {
   status: 'succeeded' | 'failed';
   tasks: Record<string, TaskOutcome>;
-  /** Rows published (publish tasks), or of the last task that reported rows. */
+  /**
+   * Rows published (publish tasks), or of the last task that reported rows; 0 when a `transaction`
+   * workflow failed, since its work was rolled back.
+   */
   rows: number;
   error?: string;
 }
@@ -402,19 +405,21 @@ export async function executeWorkflow(options: ExecuteOptions): Promise<Executio
       shared.lease.release(discard);
     }
   }
-  const publishRows = workflow.order
-    .filter((name) => workflow.tasks[name]!.kind === 'publish')
-    .map((name) => outcomes[name]?.rows ?? 0);
-  const lastWithRows = [...workflow.order].reverse().find((name) => (outcomes[name]?.rows ?? 0) > 0);
   return {
     status: error === undefined ? 'succeeded' : 'failed',
     tasks: outcomes,
-    rows:
-      publishRows.length > 0
-        ? publishRows.reduce((a, b) => a + b, 0)
-        : lastWithRows !== undefined
-          ? outcomes[lastWithRows]!.rows
-          : 0,
+    // A transaction workflow that failed was rolled back: whatever its tasks wrote is gone.
+    rows: shared !== undefined && error !== undefined ? 0 : runRows(workflow, outcomes),
     ...(error !== undefined ? { error } : {}),
   };
+}
+
+/** The rows its publish tasks wrote, or else those of the last task that reported rows. */
+function runRows(workflow: Workflow, outcomes: Record<string, TaskOutcome>): number {
+  const publishRows = workflow.order
+    .filter((name) => workflow.tasks[name]!.kind === 'publish')
+    .map((name) => outcomes[name]?.rows ?? 0);
+  if (publishRows.length > 0) return publishRows.reduce((a, b) => a + b, 0);
+  const lastWithRows = [...workflow.order].reverse().find((name) => (outcomes[name]?.rows ?? 0) > 0);
+  return lastWithRows !== undefined ? outcomes[lastWithRows]!.rows : 0;
 }
