@@ -65,7 +65,7 @@ async function fullRebuild(params: Params): Promise<ReturnType<typeof withoutSta
     for (const [key, value] of Object.entries({ ...params, mode: 'full' })) {
       await client.query('SELECT set_config($1, $2, true)', [`job.${key}`, value]);
     }
-    for (const file of ['plan', 'build', 'audit', 'publish', 'record']) {
+    for (const file of ['plan', 'build', 'publish', 'audit', 'record']) {
       await querySqlFile(client, `${SQL}/${file}.sql`);
     }
     const { rows } = await client.query<PublishedRow>(

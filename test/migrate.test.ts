@@ -72,7 +72,12 @@ test('0010 keeps the published rows: changed_at from created_at, one text per nu
     const table = await before.pool.query(
       "SELECT reloptions FROM pg_class WHERE oid = 'default_liquidation_rolling_avg_hist'::regclass",
     );
-    expect(table.rows).toEqual([{ reloptions: ['fillfactor=50'] }]);
+    // fillfactor from 0010; 0015's autovacuum thresholds, kept by the rewrite.
+    expect(table.rows).toEqual([
+      {
+        reloptions: ['fillfactor=50', 'autovacuum_vacuum_scale_factor=2', 'autovacuum_analyze_scale_factor=10'],
+      },
+    ]);
   } finally {
     await before.drop();
   }

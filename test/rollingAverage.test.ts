@@ -2,7 +2,7 @@ import pg from 'pg';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readConfig } from '../lib/config';
-import { projectRoot, readSql } from '../lib/sqlFiles';
+import { projectRoot, querySqlFile, readSql } from '../lib/sqlFiles';
 import { loadFile } from '../loader/loadFile';
 import { runWorkflow } from '../scheduler/runWorkflow';
 import { resolveParams } from '../scheduler/workflow';
@@ -210,7 +210,7 @@ describe('the SQL files by hand', () => {
     await client.connect();
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
-      for (const file of ['plan', 'build', 'audit', 'publish', 'record']) {
+      for (const file of ['plan', 'build', 'publish', 'audit', 'record']) {
         await client.query(readSql(`jobs/default_liquidation_rolling_avg_hist/${file}.sql`));
       }
       await client.query('COMMIT');
@@ -222,5 +222,69 @@ describe('the SQL files by hand', () => {
       'SELECT * FROM default_liquidation_rolling_avg_hist ORDER BY repayment_date',
     );
     expect(differences(rows, reference(path.join(projectRoot, 'data', 'loans.csv'), {}))).toEqual([]);
+  });
+});
+
+describe('the audit checks the rows as published, inside the transaction', () => {
+  const SQL = 'jobs/default_liquidation_rolling_avg_hist';
+
+  /** plan, build and publish in a transaction, then `spoil`, then what audit.sql returns; rolled back. */
+  async function auditAfter(mode: 'full' | 'incremental', spoil: string): Promise<unknown[]> {
+    const client = await db.pool.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+      await client.query("SELECT set_config('job.mode', $1, true)", [mode]);
+      for (const file of ['plan', 'build', 'publish']) await querySqlFile(client, `${SQL}/${file}.sql`);
+      const plan = await client.query('SELECT mode FROM pg_temp.default_liquidation_rolling_avg_hist_plan');
+      expect(plan.rows).toEqual([{ mode }]);
+      await client.query(spoil);
+      return (await querySqlFile(client, `${SQL}/audit.sql`)).rows;
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  }
+
+  beforeAll(async () => {
+    await loadFresh(path.join(FIXTURES, 'first_days.csv'));
+    await rebuild();
+  });
+
+  test('as published, the rows pass', async () => {
+    expect(await auditAfter('full', 'SELECT 1')).toEqual([]);
+  });
+
+  test('a day missing from what was written fails the row count', async () => {
+    const spoil = "DELETE FROM default_liquidation_rolling_avg_hist WHERE repayment_date = '2021-08-30'";
+    expect(await auditAfter('full', spoil)).toEqual([
+      { check: 'row count', problem: '7 rows written for the days covered, but loans has 8 there' },
+    ]);
+  });
+
+  test('a ratio that is NULL on a day with defaults (or set on one without) is listed by day', async () => {
+    const spoil = `UPDATE default_liquidation_rolling_avg_hist
+                   SET liquidation_to_default_ratio = CASE WHEN defaults = 0 THEN 1 END
+                   WHERE repayment_date IN ('2021-08-29', '2021-09-01')`;
+    expect(await auditAfter('full', spoil)).toEqual([
+      { check: 'ratio NULL exactly when defaults = 0', problem: '2021-08-29: defaults 2, ratio ' },
+      { check: 'ratio NULL exactly when defaults = 0', problem: '2021-09-01: defaults 0, ratio 1' },
+    ]);
+  });
+
+  test('an incremental refresh counts the days of its ranges only', async () => {
+    // A new day's window reaches the 6 days after it: 2021-09-10 … 2021-09-16, of which loans has 1.
+    await db.pool.query(
+      "INSERT INTO loans (repayment_date, number_of_loans, defaults, liquidations) VALUES ('2021-09-10', 10, 2, 3)",
+    );
+    try {
+      const spoil = "DELETE FROM default_liquidation_rolling_avg_hist WHERE repayment_date = '2021-09-10'";
+      expect(await auditAfter('incremental', spoil)).toEqual([
+        { check: 'row count', problem: '0 rows written for the days covered, but loans has 1 there' },
+      ]);
+      expect(await auditAfter('incremental', 'SELECT 1')).toEqual([]);
+    } finally {
+      await db.pool.query("DELETE FROM loans WHERE repayment_date = '2021-09-10'");
+      await rebuild();
+    }
   });
 });

@@ -77,8 +77,8 @@ test('a run is recorded in job_runs and logged as started, then succeeded', asyn
     [rollingAverage.name, outcome.runId, undefined, 'started'],
     [rollingAverage.name, outcome.runId, 'plan', 'succeeded'],
     [rollingAverage.name, outcome.runId, 'build', 'succeeded'],
-    [rollingAverage.name, outcome.runId, 'audit', 'succeeded'],
     [rollingAverage.name, outcome.runId, 'publish', 'succeeded'],
+    [rollingAverage.name, outcome.runId, 'audit', 'succeeded'],
     [rollingAverage.name, outcome.runId, 'record', 'succeeded'],
     [rollingAverage.name, outcome.runId, undefined, 'succeeded'],
   ]);
@@ -89,15 +89,16 @@ test('a run is recorded in job_runs and logged as started, then succeeded', asyn
   );
   expect(tasks.rows).toEqual([
     { task: 'plan', attempt: 1, status: 'succeeded', rows: 0 },
-    { task: 'build', attempt: 1, status: 'succeeded', rows: 8 },
-    { task: 'audit', attempt: 1, status: 'succeeded', rows: 0 },
+    // build defines the view that publish reads: no rows of its own.
+    { task: 'build', attempt: 1, status: 'succeeded', rows: 0 },
     { task: 'publish', attempt: 1, status: 'succeeded', rows: 8 },
+    { task: 'audit', attempt: 1, status: 'succeeded', rows: 0 },
     // The entries of loans_changes it consumed: the load's.
     { task: 'record', attempt: 1, status: 'succeeded', rows: expect.any(Number) },
   ]);
 });
 
-test('a failed audit keeps the published table and fails the run with the reason', async () => {
+test('a failed audit rolls back what publish wrote and fails the run with the reason', async () => {
   const { logger, entries } = captureLogger();
   await runWorkflow(db.pool, rollingAverage, request(rollingAverage), logger);
   const before = (await db.pool.query('SELECT * FROM default_liquidation_rolling_avg_hist ORDER BY 1')).rows;
@@ -107,11 +108,15 @@ test('a failed audit keeps the published table and fails the run with the reason
 
   expect(outcome.status).toBe('failed');
   expect(outcome.error).toBe(FAILING_AUDIT_ERROR);
+  // The audit checks the rows publish wrote, inside the run's transaction: they are rolled back.
   expect(outcome.tasks).toMatchObject({
     build: { status: 'succeeded' },
+    publish: { status: 'succeeded', rows: 8 },
     audit: { status: 'failed' },
-    publish: { status: 'skipped', reason: 'audit failed' },
+    record: { status: 'skipped', reason: 'audit failed' },
   });
+  // What publish wrote was rolled back: the run wrote nothing.
+  expect(outcome.rows).toBe(0);
   expect((await db.pool.query('SELECT * FROM default_liquidation_rolling_avg_hist ORDER BY 1')).rows).toEqual(before);
   expect((await jobRuns())[1]).toMatchObject({ status: 'failed', error: outcome.error });
   expect(entries.at(-1)).toMatchObject({ level: 'error', status: 'failed', error: outcome.error });

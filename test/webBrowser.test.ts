@@ -235,9 +235,9 @@ const SHOWS: Record<(typeof PAGES)[number][0], (page: Page) => Promise<void>> = 
       [goodRun, 'succeeded'],
       [failedRun, 'failed'],
     ]);
-    // The failed run's tasks: plan and build succeeded, the audit failed, publish and record skipped.
+    // The failed run's tasks: plan, build and publish succeeded (rolled back), the audit failed, record skipped.
     expect(await statuses(`tbody tr:not(.run-row) a.cell[data-run-id="${failedRun}"]`)).toEqual(
-      ['succeeded', 'succeeded', 'failed', 'skipped', 'skipped'].map((status) => [failedRun, status]),
+      ['succeeded', 'succeeded', 'succeeded', 'failed', 'skipped'].map((status) => [failedRun, status]),
     );
     await drawn(page, 'durations-chart');
   },

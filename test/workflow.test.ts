@@ -168,13 +168,13 @@ describe('the rolling average as a workflow', () => {
       '  tasks, in order:',
       '  1. plan — which days to recompute: sql/jobs/default_liquidation_rolling_avg_hist/plan.sql [timeout 50000 ms]: runs',
       '  2. build — sql/jobs/default_liquidation_rolling_avg_hist/build.sql [after plan; timeout 50000 ms]: runs',
-      '  3. audit — audit sql/jobs/default_liquidation_rolling_avg_hist/audit.sql [after build; timeout 50000 ms]: runs',
-      '  4. publish — publish sql/jobs/default_liquidation_rolling_avg_hist/publish.sql [after audit; timeout 50000 ms]: runs',
-      '  5. record — sql/jobs/default_liquidation_rolling_avg_hist/record.sql [after publish; timeout 50000 ms]: runs',
+      '  3. publish — publish sql/jobs/default_liquidation_rolling_avg_hist/publish.sql [after build; timeout 50000 ms]: runs',
+      '  4. audit — audit sql/jobs/default_liquidation_rolling_avg_hist/audit.sql [after publish; timeout 50000 ms]: runs',
+      '  5. record — sql/jobs/default_liquidation_rolling_avg_hist/record.sql [after audit; timeout 50000 ms]: runs',
     ]);
   });
 
-  test('runs plan, build, audit, publish and record, each recorded, with the logical date of the injected clock', async () => {
+  test('runs plan, build, publish, audit and record, each recorded, with the logical date of the injected clock', async () => {
     const file = writeFile(tempDir(), 'days.csv', [HEADER, '2021-09-01,10,2,6', '2021-09-03,10,4,4']);
     await loadFile(db.pool, file, { strict: true });
     const outcome = await run(rollingAverage);
@@ -183,16 +183,16 @@ describe('the rolling average as a workflow', () => {
       rows: 2,
       tasks: {
         plan: { status: 'succeeded', value: { mode: 'full', full_because: null } },
-        build: { status: 'succeeded', rows: 2 },
-        audit: { status: 'succeeded' },
+        build: { status: 'succeeded', rows: 0 },
         publish: { status: 'succeeded', rows: 2 },
+        audit: { status: 'succeeded' },
       },
     });
     expect(await taskRuns(outcome.runId)).toEqual([
       'plan#1:succeeded',
       'build#1:succeeded',
-      'audit#1:succeeded',
       'publish#1:succeeded',
+      'audit#1:succeeded',
       'record#1:succeeded',
     ]);
     const { rows } = await db.pool.query('SELECT logical_date::text AS day FROM job_runs WHERE run_id = $1', [

@@ -12,8 +12,9 @@ export interface RefreshPlan {
 
 /**
  * default_liquidation_rolling_avg_hist: the liquidation-to-default ratio per day and its mean
- * over a calendar window (docs/rolling-average.md, "What is computed"). Plan, build, audit, publish, record in one
- * transaction: a failed audit publishes nothing and the previous version stays. The plan decides
+ * over a calendar window (docs/rolling-average.md, "What is computed"). Plan, build, publish, audit, record in one
+ * transaction: the audit checks the rows as published, before anyone can see them, and a failed
+ * audit rolls the run back, so the previous version stays. The plan decides
  * which days are recomputed: all of them (mode=full), or those whose window a change of loans
  * touched since the last refresh (mode=incremental; docs/rolling-average.md, "Incremental refresh").
  */
@@ -52,9 +53,9 @@ export function defaultLiquidationRollingAvgHist(config: Config) {
         return plan;
       }),
       build: sql(`${SQL}/build.sql`, { after: ['plan'] }),
-      audit: audit(`${SQL}/audit.sql`, { after: ['build'] }),
-      publish: publish(`${SQL}/publish.sql`, { after: ['audit'] }),
-      record: sql(`${SQL}/record.sql`, { after: ['publish'] }),
+      publish: publish(`${SQL}/publish.sql`, { after: ['build'] }),
+      audit: audit(`${SQL}/audit.sql`, { after: ['publish'] }),
+      record: sql(`${SQL}/record.sql`, { after: ['audit'] }),
     }),
   });
 }

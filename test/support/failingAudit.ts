@@ -5,8 +5,8 @@ export const FAILING_AUDIT_ERROR = 'audit: audit failed, nothing published: row 
 
 /**
  * The rolling average's workflow with an audit that always finds a problem
- * (test/fixtures/sql/failing_audit.sql): plan and build succeed, the audit fails, publish and
- * record are skipped, and the published table stays as it was.
+ * (test/fixtures/sql/failing_audit.sql): plan, build and publish succeed, the audit fails, record
+ * is skipped, and the run's transaction rolls back, so the published table stays as it was.
  */
 export function withFailingAudit(rollingAverage: Workflow): Workflow {
   return defineWorkflow({
@@ -14,7 +14,7 @@ export function withFailingAudit(rollingAverage: Workflow): Workflow {
     params: {},
     tasks: ({ audit }) => ({
       ...rollingAverage.tasks,
-      audit: audit('../test/fixtures/sql/failing_audit.sql', { after: ['build'] }),
+      audit: audit('../test/fixtures/sql/failing_audit.sql', { after: ['publish'] }),
     }),
   });
 }

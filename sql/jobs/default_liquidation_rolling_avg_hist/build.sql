@@ -1,8 +1,14 @@
--- Recomputes the days of default_liquidation_rolling_avg_hist that this refresh covers (every
--- day in a full rebuild, the ranges plan.sql chose in an incremental one) into a temporary table
--- that audit.sql checks and publish.sql writes. Run plan.sql first (it says how; with its
--- defaults this is the full rebuild); then `SELECT * FROM default_liquidation_rolling_avg_hist_next`
--- shows what the refresh would publish.
+-- Defines what this refresh recomputes: the days of default_liquidation_rolling_avg_hist it covers
+-- (every day in a full rebuild, the ranges plan.sql chose in an incremental one), as a temporary
+-- view that publish.sql writes into the table and audit.sql then checks there. Run plan.sql first
+-- (it says how; with its defaults this is the full rebuild); then
+-- `SELECT * FROM default_liquidation_rolling_avg_hist_next` shows what the refresh would publish.
+--
+-- A view, not a table of its own: the full rebuild's MERGE reads the window's rows as they come,
+-- in date order, straight into the merge join with the published table. Storing two million rows
+-- in a temporary table first, with an index to join on, cost as much again as computing them
+-- (bench/RESULTS.md, section 4). A day computed twice is still refused: MERGE fails rather than
+-- update a row twice, and the table's primary key refuses a second insert.
 --
 -- liquidation_to_default_ratio = liquidations / defaults, NULL when defaults = 0.
 -- rolling_avg_7d = mean of the non-NULL ratios of the days of loans inside the window, NULL when
@@ -13,18 +19,9 @@
 -- text for one value however it came about. The mean is taken over the
 -- untrimmed ratios, so its precision does not depend on how many zeros a ratio happened to end in.
 --
--- The primary key refuses a day computed twice, and gives publish.sql the rows in date order: the
--- rows arrive in that order, so the index only ever grows at its right end.
-CREATE TEMP TABLE default_liquidation_rolling_avg_hist_next (
-  repayment_date               date    PRIMARY KEY,
-  number_of_loans              integer NOT NULL,
-  defaults                     integer NOT NULL,
-  liquidations                 integer NOT NULL,
-  liquidation_to_default_ratio numeric,
-  rolling_avg_7d               numeric
-) ON COMMIT DROP;
-
-INSERT INTO pg_temp.default_liquidation_rolling_avg_hist_next
+-- The view depends on plan.sql's temporary tables, so it is dropped with them when the
+-- transaction ends.
+CREATE TEMP VIEW default_liquidation_rolling_avg_hist_next AS
 WITH params AS (
   SELECT mode, days_skipped, lookback FROM pg_temp.default_liquidation_rolling_avg_hist_plan
 ),
@@ -37,14 +34,17 @@ reads AS (
          s.to_date
   FROM pg_temp.default_liquidation_rolling_avg_hist_scope s, params p
 ),
--- A full rebuild reads all of loans in one scan; an incremental refresh reads its ranges by index.
--- Only one branch runs (the other's condition is false before it starts).
+-- A full rebuild reads all of loans in one scan and recomputes every day; an incremental refresh
+-- reads its ranges by index, and recomputes only the days of the scope (the days before them are
+-- read only to fill windows). Only one branch runs (the other's condition is false before it starts).
 days_read AS (
-  SELECT repayment_date, number_of_loans, defaults, liquidations
+  SELECT repayment_date, number_of_loans, defaults, liquidations, true AS recompute
   FROM loans
   WHERE (SELECT mode FROM params) = 'full'
   UNION ALL
-  SELECT l.repayment_date, l.number_of_loans, l.defaults, l.liquidations
+  SELECT l.repayment_date, l.number_of_loans, l.defaults, l.liquidations,
+         EXISTS (SELECT FROM pg_temp.default_liquidation_rolling_avg_hist_scope s
+                 WHERE l.repayment_date BETWEEN s.from_date AND s.to_date)
   FROM reads r
   CROSS JOIN LATERAL (
     SELECT * FROM loans WHERE repayment_date BETWEEN r.from_date AND r.to_date
@@ -60,6 +60,7 @@ computed AS (
          number_of_loans,
          defaults,
          liquidations,
+         recompute,
          trim_scale(ratio) AS liquidation_to_default_ratio,
          trim_scale(avg(ratio) OVER (
            ORDER BY repayment_date
@@ -68,13 +69,9 @@ computed AS (
          )) AS rolling_avg_7d
   FROM ratios
 )
--- The days read only to fill windows are not recomputed.
-SELECT c.*
-FROM computed c
-WHERE EXISTS (
-  SELECT FROM pg_temp.default_liquidation_rolling_avg_hist_scope s
-  WHERE c.repayment_date BETWEEN s.from_date AND s.to_date
-);
-
--- Its size, for the plans of audit.sql and publish.sql.
-ANALYZE pg_temp.default_liquidation_rolling_avg_hist_next;
+SELECT repayment_date, number_of_loans, defaults, liquidations, liquidation_to_default_ratio, rolling_avg_7d
+FROM computed
+WHERE recompute
+-- The order the window computes them in, said out loud: without it the planner does not carry the
+-- order out of the view, and sorted the two million rows again before the merge join.
+ORDER BY repayment_date;
