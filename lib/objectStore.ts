@@ -16,6 +16,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { S3Config } from './config';
 import { DigestStream } from './digestStream';
 import { AppError, describeError, ObjectStoreError } from './errors';
+import { pause } from './pause';
 
 /**
  * Where the stack's files go: one S3 bucket, through the AWS SDK v3, for every pipeline that
@@ -43,6 +44,8 @@ export interface ListedObject {
 // 8 MiB parts, 2 at a time: an upload holds at most ~16 MiB in memory, whatever its size.
 const PART_BYTES = 8 * 1024 * 1024;
 const PARTS_AT_ONCE = 2;
+// How long to wait before each new look at an object's size that is not yet what was sent.
+const SIZE_RECHECK_MS = [50, 100, 200, 400, 800];
 
 export interface ObjectStoreOptions {
   /**
@@ -197,8 +200,19 @@ export class ObjectStore {
     return { key, bytes: counting.bytes, sha256: counting.sha256(), etag };
   }
 
+  /**
+   * Checks that the server holds `bytes` bytes at the key, asking again a few times over about
+   * 1.5 s before it calls the object short. S3 answers a HEAD with the whole object as soon as the
+   * PUT has returned; the local server of npm start and the tests (s3rver) answers the PUT before
+   * its file is written to disk, so a HEAD right after it may see 0 bytes (met in CI runs).
+   */
   private async expectSize(key: string, bytes: number, signal?: AbortSignal): Promise<void> {
-    const stored = await this.head(key, signal);
+    let stored = await this.head(key, signal);
+    for (const wait of SIZE_RECHECK_MS) {
+      if (stored?.bytes === bytes || signal?.aborted === true) break;
+      await pause(wait, signal);
+      stored = await this.head(key, signal);
+    }
     if (stored === undefined || stored.bytes !== bytes) {
       throw new ObjectStoreError(
         `object store: ${this.url(key)} holds ${stored === undefined ? 'nothing' : `${stored.bytes} bytes`} after ${bytes} bytes were sent`,

@@ -1,4 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -115,6 +117,65 @@ test('a server that takes the connection and never answers fails the call once i
   } finally {
     store.close();
     await silent.close();
+  }
+});
+
+/**
+ * An S3 endpoint as s3rver behaves under load: it stores a PUT's body and answers it at once, but
+ * its HEADs report 0 bytes until `lateHeads` of them have been answered.
+ */
+async function startLateS3(lateHeads: number): Promise<{ endpoint: string; heads(): number; close(): Promise<void> }> {
+  const sizes = new Map<string, number>();
+  let heads = 0;
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const key = request.url!.split('?')[0]!;
+      if (request.method === 'PUT') {
+        const body = Buffer.concat(chunks);
+        sizes.set(key, body.length);
+        response.writeHead(200, { ETag: `"${createHash('md5').update(body).digest('hex')}"` }).end();
+      } else if (request.method === 'HEAD' && sizes.has(key)) {
+        heads += 1;
+        const length = heads > lateHeads ? sizes.get(key)! : 0;
+        response.writeHead(200, { 'Content-Length': length, ETag: '"x"' }).end();
+      } else {
+        response.writeHead(404).end();
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    heads: () => heads,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+test('a size the server reports short right after the PUT is asked for again; one that stays short fails', async () => {
+  for (const [lateHeads, outcome] of [
+    [2, 'stored'],
+    [100, 'short'],
+  ] as const) {
+    const late = await startLateS3(lateHeads);
+    const store = new ObjectStore({ ...s3.config, endpoint: late.endpoint }, 'ad-data', { maxAttempts: 1 });
+    try {
+      const stored = store.put('backup/late.json', Buffer.from('{"late":true}'));
+      if (outcome === 'stored') {
+        await expect(stored).resolves.toMatchObject({ key: 'backup/late.json', bytes: 13 });
+        expect(late.heads()).toBe(3);
+      } else {
+        await expect(stored).rejects.toThrow(
+          'object store: s3://ad-data/backup/late.json holds 0 bytes after 13 bytes were sent',
+        );
+        // The first look and the 5 more over ~1.5 s.
+        expect(late.heads()).toBe(6);
+      }
+    } finally {
+      store.close();
+      await late.close();
+    }
   }
 });
 

@@ -44,8 +44,8 @@ export function lakeIngest(config: Config) {
         describe: 'one source into the lake: checked, quarantined, deduplicated, catalogued (lake/ingest.ts)',
         forEach: async (ctx) => (await newSources(config, ctx)).map((source) => source.uri),
         // A failed ingest leaves nothing visible (its files are orphans until maintenance), so a
-        // source is simply ingested again: a passing object-store fault (a CI run met s3rver
-        // holding 0 bytes of a file it had just been sent) costs seconds, not the next run's tick.
+        // source is simply ingested again: a passing fault of the object store or the database
+        // costs seconds, not the wait for the next run's tick.
         retries: 2,
         async run(ctx) {
           const uri = ctx.item as string;
