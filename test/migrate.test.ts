@@ -75,7 +75,12 @@ test('0010 keeps the published rows: changed_at from created_at, one text per nu
     // fillfactor from 0010; 0015's autovacuum thresholds, kept by the rewrite.
     expect(table.rows).toEqual([
       {
-        reloptions: ['fillfactor=50', 'autovacuum_vacuum_scale_factor=2', 'autovacuum_analyze_scale_factor=10'],
+        reloptions: [
+          'fillfactor=50',
+          'autovacuum_vacuum_scale_factor=2',
+          'autovacuum_vacuum_insert_threshold=-1',
+          'autovacuum_analyze_scale_factor=10',
+        ],
       },
     ]);
   } finally {

@@ -8,8 +8,13 @@
 -- analyze it after every refresh, reading the whole table for nothing. These thresholds leave it
 -- alone until more than two refreshes' worth of versions are dead, which happens only when pruning
 -- could not keep up (a long-running snapshot held the old versions), and analyze it about every
--- tenth refresh. A refresh also keeps autovacuum off the table while it runs (plan.sql).
+-- tenth refresh. No vacuum is triggered by inserts either (the first build inserts every row):
+-- such a vacuum sets the visibility map and freezes rows, and the next refresh rewrites them all.
+-- A refresh keeps autovacuum off the table while it runs (plan.sql) and cancels one it finds
+-- running, after a wait of deadlock_timeout (1 s): a vacuum that is wanted but never finishes
+-- would cost every refresh that wait.
 ALTER TABLE default_liquidation_rolling_avg_hist SET (
   autovacuum_vacuum_scale_factor = 2,
+  autovacuum_vacuum_insert_threshold = -1,
   autovacuum_analyze_scale_factor = 10
 );
