@@ -104,8 +104,9 @@ SELECT min(from_date) AS from_date, max(to_date) AS to_date
 FROM numbered
 GROUP BY range_number;
 
--- No JIT compilation for an incremental refresh. The planner's estimates for build.sql and
--- audit.sql count the branch of the full rebuild too (which only the run decides not to take),
+-- No JIT compilation for an incremental refresh. The planner's estimates for build.sql's view (in
+-- publish.sql's MERGE) and for audit.sql count the branch of the full rebuild too (which only the
+-- run decides not to take),
 -- so the plan of a refresh of a few days looked as costly as a full one, and where PostgreSQL is
 -- built with LLVM (Debian's is; the embedded server is not) the refresh spent ~0.5 s compiling
 -- code for seven rows.
